@@ -1,0 +1,3 @@
+"""Consent API routes (under /api/v1/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Genomic vault API routes (under /api/v1/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Genomic vault models (files, subject keys, variant index)."""

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from genomics import views
+
+urlpatterns = [path("", views.steward_home, name="home")]

@@ -1,0 +1,1 @@
+"""The audit ledger: append-only events, Merkle tree, signed checkpoints, proofs."""

@@ -1,0 +1,134 @@
+"""Appending to the ledger.
+
+``audit_append`` writes one event inside the caller's transaction, so an event exists
+exactly when the change it records does. Appends are serialised (an advisory lock on
+PostgreSQL, the IMMEDIATE write lock on SQLite), so sequence numbers are dense and the
+Merkle tree over them is linear under concurrent writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from governance.errors import ValidationFailed
+from governance.ledger.actions import Action, Outcome
+from governance.ledger.models import AuditEvent
+
+_LOCK_KEY = 0x48454C4958  # "HELIX": the advisory lock that serialises appends
+_MAX_EXTRA_STRING = 200
+
+
+def canonical_json(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_document(event: AuditEvent) -> dict:
+    """The exact fields a leaf hash covers."""
+    return {
+        "seq": event.seq,
+        "time": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "actor_id": event.actor_id,
+        "role": event.actor_role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "subject": event.subject_code,
+        "purpose": event.purpose,
+        "outcome": event.outcome,
+        "extra": event.extra,
+    }
+
+
+def leaf_hash(event: AuditEvent) -> bytes:
+    """RFC 6962 leaf hash: SHA-256(0x00 || canonical JSON)."""
+    return hashlib.sha256(b"\x00" + canonical_json(event_document(event))).digest()
+
+
+def _check_extra(value, path: str = "extra") -> None:
+    if value is None or isinstance(value, (bool, int, float)):
+        return
+    if isinstance(value, str):
+        if len(value) > _MAX_EXTRA_STRING:
+            raise ValidationFailed(f"{path}: audit extras hold IDs and codes, not long text")
+        return
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_extra(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_extra(item, f"{path}.{key}")
+        return
+    raise ValidationFailed(f"{path}: unsupported type {type(value).__name__}")
+
+
+def _actor_fields(actor, role: str | None) -> tuple[int | None, str, str]:
+    if actor is None or isinstance(actor, str):
+        return None, actor or "system", role or "system"
+    from governance.roles import user_roles
+
+    roles = role or ",".join(sorted(user_roles(actor))) or ("staff" if actor.is_staff else "")
+    return actor.pk, actor.get_username(), roles
+
+
+def _lock_ledger() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    # SQLite: the connection opens transactions with BEGIN IMMEDIATE, which already holds
+    # the database write lock for the rest of this transaction.
+
+
+def audit_append(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id="",
+    subject_code: str | None = None,
+    purpose: str | None = None,
+    outcome: str = Outcome.ALLOWED,
+    extra: dict | None = None,
+    role: str | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Append one event to the ledger in the caller's transaction.
+
+    ``actor`` is a user, or a string such as ``"system"`` for the platform itself.
+    ``extra`` holds IDs and codes only: never names, identifiers, genotypes or keys.
+    """
+    if action not in Action.all():
+        raise ValidationFailed(f"action: unknown audit action {action!r}")
+    if outcome not in Outcome.ALL:
+        raise ValidationFailed(f"outcome: must be one of {', '.join(Outcome.ALL)}")
+    extra = dict(extra or {})
+    _check_extra(extra)
+    actor_id, actor_label, actor_role = _actor_fields(actor, role)
+    with transaction.atomic():
+        _lock_ledger()
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        event = AuditEvent(
+            seq=last + 1,
+            occurred_at=now or timezone.now(),
+            actor_id=actor_id,
+            actor=actor_label[:150],
+            actor_role=actor_role[:200],
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            subject_code=subject_code or "",
+            purpose=(purpose or "")[:64],
+            outcome=outcome,
+            extra=extra,
+        )
+        # Round-trip the JSON so the hash covers exactly what the database will return.
+        event.extra = json.loads(canonical_json(event.extra))
+        event.leaf_hash = leaf_hash(event).hex()
+        event.save(force_insert=True)
+    return event

@@ -1,0 +1,28 @@
+from django.db import models
+
+from governance.ledger.actions import Outcome
+
+
+class AuditEvent(models.Model):
+    """One ledger entry. Append-only: database triggers reject UPDATE and DELETE."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    subject_code = models.CharField(max_length=32, blank=True, db_index=True)
+    purpose = models.CharField(max_length=64, blank=True, db_index=True)
+    outcome = models.CharField(max_length=16, choices=[(o, o) for o in Outcome.ALL])
+    extra = models.JSONField(default=dict, blank=True)
+    leaf_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["action", "occurred_at"]), models.Index(fields=["actor_id", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"

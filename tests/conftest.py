@@ -1,0 +1,104 @@
+"""Shared fixtures: isolated storage and keys per test, personas for every role."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from governance import keys
+from governance.roles import Role
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings, tmp_path):
+    """Each test writes vault files, exports, checkpoints and dev keys under its own folder."""
+    settings.DATA_DIR = tmp_path
+    settings.VAULT_DIR = tmp_path / "vault"
+    settings.EXPORT_DIR = tmp_path / "exports"
+    settings.CHECKPOINT_DIR = tmp_path / "checkpoints"
+    settings.KEY_DIR = tmp_path / "keys"
+    settings.DEMO_DIR = tmp_path / "demo"
+    settings.HELIX_DEV_MASTER_KEY_FILE = tmp_path / "keys" / "dev-master-keys.json"
+    keys.clear_caches()
+    yield
+    keys.clear_caches()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, *roles: str, password: str = PASSWORD) -> User:
+        user = User.objects.create_user(username=username, password=password)
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_subject(db):
+    """A subject with encrypted identifiers, optionally linked to a portal user."""
+    from consent.models import Subject
+
+    def make(*, user=None, name="Test Person", email=None, mrn=None, **fields) -> Subject:
+        subject = Subject(user=user, created_at=timezone.now(), **fields)
+        email = email or f"{subject.code.lower()}@example.org"
+        mrn = mrn or f"MRN{subject.code[3:]}"
+        subject.name_enc = keys.encrypt_field(name, context=f"subject:{subject.code}:name")
+        subject.email_enc = keys.encrypt_field(email, context=f"subject:{subject.code}:email")
+        subject.mrn_enc = keys.encrypt_field(mrn, context=f"subject:{subject.code}:mrn")
+        subject.email_index = keys.blind_index(email, field="email")
+        subject.mrn_index = keys.blind_index(mrn, field="mrn")
+        subject.save()
+        return subject
+
+    return make
+
+
+class Personas:
+    """Named users per role, as the authorization tests use them."""
+
+    def __init__(self, make_user, make_subject):
+        self.steward = make_user("steward", Role.DATA_STEWARD)
+        self.researcher = make_user("researcher", Role.RESEARCHER)
+        self.outsider = make_user("outsider")
+        self.patient = make_user("patient", Role.PATIENT)
+        self.other_patient = make_user("other_patient", Role.PATIENT)
+        self.dac_member = make_user("dac_member", Role.DAC_MEMBER)
+        self.dac_member_2 = make_user("dac_member_2", Role.DAC_MEMBER)
+        self.compliance = make_user("compliance", Role.COMPLIANCE_OFFICER)
+        self.patient_subject = make_subject(user=self.patient, name="Patient One")
+        self.other_subject = make_subject(user=self.other_patient, name="Patient Two")
+
+    def all(self) -> dict[str, User | None]:
+        return {
+            "anonymous": None,
+            "steward": self.steward,
+            "researcher": self.researcher,
+            "outsider": self.outsider,
+            "patient": self.patient,
+            "other_patient": self.other_patient,
+            "dac_member": self.dac_member,
+            "compliance": self.compliance,
+        }
+
+
+@pytest.fixture
+def personas(make_user, make_subject) -> Personas:
+    return Personas(make_user, make_subject)
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)``: the test client logged in as ``user`` (or anonymous for None)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
