@@ -117,7 +117,6 @@ def _database() -> dict:
             # IMMEDIATE takes the write lock when a transaction starts, so guards that
             # read then write (audit sequence numbers, state machines) hold on SQLite too.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
         }
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True)

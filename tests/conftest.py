@@ -15,6 +15,7 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def _isolated_storage(settings, tmp_path):
     """Each test writes vault files, exports, checkpoints and dev keys under its own folder."""
+    settings.TESTING = True
     settings.DATA_DIR = tmp_path
     settings.VAULT_DIR = tmp_path / "vault"
     settings.EXPORT_DIR = tmp_path / "exports"
