@@ -34,8 +34,9 @@ class Subject(models.Model):
     name_enc = models.BinaryField(null=True)
     email_enc = models.BinaryField(null=True)
     mrn_enc = models.BinaryField(null=True)
-    email_index = models.CharField(max_length=64, null=True, unique=True)
-    mrn_index = models.CharField(max_length=64, null=True, unique=True)
+    # NULL (not "") when absent, so the unique constraint allows many subjects without one.
+    email_index = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001
+    mrn_index = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001
     birth_date = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     postcode = models.CharField(max_length=10, blank=True)
@@ -165,3 +166,6 @@ class ConsentDisease(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["consent", "term"], name="unique_consent_disease")]
+
+    def __str__(self) -> str:
+        return self.term
