@@ -7,4 +7,4 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         # Login and failed-login audit events hook Django's auth signals.
-        from governance.auth import login_audit  # noqa: F401
+        from governance.auth import login_audit, schema  # noqa: F401

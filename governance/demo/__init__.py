@@ -1,0 +1,1 @@
+"""The demo world: a deterministic set of subjects, users, consents, files and grants."""
