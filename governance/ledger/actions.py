@@ -31,7 +31,11 @@ class Action:
     KEY_RETIRE = "key.retire"
 
     RESEARCHER_KEY_REGISTER = "access.researcher_key_register"
+    RESEARCHER_KEY_DEACTIVATE = "access.researcher_key_deactivate"
+    ACCESS_REQUEST_CREATE = "access.request_create"
+    ACCESS_REQUEST_UPDATE = "access.request_update"
     ACCESS_REQUEST_SUBMIT = "access.request_submit"
+    ACCESS_REQUEST_WITHDRAW = "access.request_withdraw"
     ACCESS_REQUEST_APPROVE = "access.request_approve"
     ACCESS_REQUEST_REJECT = "access.request_reject"
     ACCESS_GRANT_CREATE = "access.grant_create"
