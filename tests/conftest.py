@@ -103,3 +103,46 @@ def client_for(client):
         return client
 
     return login
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A real headless Chromium (Debian's package) driven by Playwright.
+
+    Skipped when Chromium is not installed, unless HELIX_REQUIRE_BROWSER is set (CI),
+    where its absence fails the run.
+    """
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("HELIX_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is required for the browser tests (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
