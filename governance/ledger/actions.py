@@ -22,6 +22,7 @@ class Action:
     PATIENT_DATA_DOWNLOAD = "patient.data_download"
 
     GATE_DECISION = "gate.decision"
+    ONTOLOGY_LOAD = "gate.ontology_load"
 
     GENOMIC_INGEST = "genomic.ingest"
     GENOMIC_INGEST_REJECTED = "genomic.ingest_rejected"
