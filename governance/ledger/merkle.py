@@ -198,6 +198,27 @@ def _check_int(*values) -> None:
             raise ProofInvalid()
 
 
+def root_from_inclusion_proof(
+    *, leaf_hash: bytes, index: int, size: int, proof: list[bytes]
+) -> bytes:
+    """The root an inclusion proof leads to (the same walk as the verifier, without a root).
+
+    Used to fill in a proof bundle; it proves nothing by itself.
+    """
+    fn, sn, node = index, size - 1, leaf_hash
+    for sibling in proof:
+        if fn & 1 or fn == sn:
+            node = hash_children(sibling, node)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            node = hash_children(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    return node
+
+
 def verify_inclusion(
     *, leaf_hash: bytes, index: int, size: int, proof: list[bytes], root: bytes
 ) -> None:

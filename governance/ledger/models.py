@@ -4,7 +4,7 @@ from governance.ledger.actions import Outcome
 
 
 class AuditEvent(models.Model):
-    """One ledger entry. Append-only: database triggers reject UPDATE and DELETE."""
+    """One ledger entry. Append-only: database triggers reject UPDATE, DELETE and TRUNCATE."""
 
     seq = models.PositiveBigIntegerField(primary_key=True)
     occurred_at = models.DateTimeField(db_index=True)
@@ -22,7 +22,34 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["action", "occurred_at"]), models.Index(fields=["actor_id", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["action", "occurred_at"]),
+            models.Index(fields=["actor_id", "occurred_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.outcome}"
+
+
+class Checkpoint(models.Model):
+    """A signed tree head: the ledger's first ``tree_size`` events hash to ``root_hash``.
+
+    ``note`` is the C2SP signed-note checkpoint text exactly as signed and as written to
+    the external checkpoint directory. ``compact_range`` holds the perfect-subtree hashes
+    at this size (hex, comma-separated), so the next checkpoint continues from here
+    instead of rereading the whole ledger. Append-only, like the events.
+    """
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    origin = models.CharField(max_length=200)
+    note = models.TextField()
+    compact_range = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["tree_size"]
+        get_latest_by = "tree_size"
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} {self.root_hash[:12]}"

@@ -1,0 +1,289 @@
+"""Verifying the whole ledger: every leaf, the tree, every checkpoint, the external copy.
+
+One streaming pass in sequence order (keyset-chunked queries) recomputes each event's
+leaf hash from its columns and checks, in order:
+
+* density: sequence numbers run 1, 2, 3, ... with no gap (a gap is a missing event);
+* the stored leaf hash (a mismatch is an edit, or an event moved to another seq);
+* the external level-0 tiles, where present (a mismatch there, with a matching stored
+  hash, means the event was edited and rehashed by someone with database access);
+* the Merkle root at the size of every checkpoint, stored or external (a mismatch is
+  a checkpoint mismatch), and that no checkpoint covers more events than exist.
+
+Every checkpoint's signature is checked first. The first problem found raises
+``LedgerTampered`` naming the sequence number and what is wrong; success returns a
+``VerifyReport``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.errors import IntegrityFailure
+from governance.ledger import external, merkle, notes
+from governance.ledger.append import LEAF_COLUMNS, leaf_hash_from_row
+from governance.ledger.models import AuditEvent, Checkpoint
+from governance.ledger.selectors import CHUNK, leaf_rows, tree_size
+
+EDITED = "edited"
+MISSING = "missing"
+INSERTED = "inserted"
+REORDERED = "reordered"
+CHECKPOINT_MISMATCH = "checkpoint mismatch"
+
+_SEARCH_LIMIT = 2_000_000  # how far to look for where a moved event was first recorded
+
+
+class LedgerTampered(IntegrityFailure):
+    """The ledger does not verify. Names the first bad sequence number and the problem."""
+
+    def __init__(self, *, seq: int | None, problem: str, detail: str):
+        where = f"seq {seq}" if seq is not None else "ledger"
+        super().__init__(
+            f"{where}: {problem}: {detail}",
+            code="ledger_tampered",
+            extra={"seq": seq, "problem": problem},
+        )
+        self.seq = seq
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    tree_size: int
+    root_hash: bytes
+    checkpoints: int
+    external_checkpoints: int
+    tiled_leaves: int
+    seconds: float
+
+    def summary(self) -> str:
+        rate = self.tree_size / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"ledger intact: {self.tree_size} events, root {self.root_hash.hex()}, "
+            f"{self.checkpoints} stored and {self.external_checkpoints} external checkpoints match, "
+            f"{self.tiled_leaves} leaves match the external tiles ({self.seconds:.2f}s, {rate:,.0f} events/s)"
+        )
+
+
+@dataclass(frozen=True)
+class _Target:
+    size: int
+    root: bytes
+    label: str
+
+
+def _row(seq: int) -> tuple | None:
+    return AuditEvent.objects.filter(seq=seq).values_list(*LEAF_COLUMNS, "leaf_hash").first()
+
+
+# ``truth(seq, row)`` is the hash the row's content must have if it was recorded at
+# ``seq``: the row's own stored hash (which moves with the row), or the external tile.
+Truth = Callable[[int, tuple], bytes | None]
+
+
+def _stored_truth(seq: int, row: tuple) -> bytes | None:
+    return bytes.fromhex(row[12]) if len(row[12]) == 64 else None
+
+
+def _recorded_at(row: tuple, truth: Truth, limit: int) -> int | None:
+    """The sequence number at which this row's content was originally recorded, if any."""
+    here = row[0]
+    nearby = [s for s in range(here - 3, here + 4) if s >= 1 and s != here]
+    rest = (s for s in range(1, min(limit, _SEARCH_LIMIT) + 1) if abs(s - here) > 3)
+    for candidate in (*nearby, *rest):
+        expected = truth(candidate, row)
+        if expected is not None and leaf_hash_from_row(row[:12], seq=candidate) == expected:
+            return candidate
+    return None
+
+
+def _diagnose(row: tuple, truth: Truth, limit: int, how: str) -> LedgerTampered:
+    """Explain a leaf that does not match ``truth``: edited, inserted, missing or reordered."""
+    here = row[0]
+    recorded = _recorded_at(row, truth, limit)
+    if recorded is None:
+        following = _row(here + 1)
+        if following is not None:
+            original = truth(here, following)
+            if original is not None and leaf_hash_from_row(following[:12], seq=here) == original:
+                return LedgerTampered(
+                    seq=here,
+                    problem=INSERTED,
+                    detail=f"an event not in the {how} sits here; later events are shifted",
+                )
+        return LedgerTampered(
+            seq=here, problem=EDITED, detail=f"its contents do not match the {how}"
+        )
+    if recorded < here:
+        return LedgerTampered(
+            seq=recorded,
+            problem=INSERTED,
+            detail=f"events from here on are shifted by {here - recorded} (seq {here} was recorded as {recorded})",
+        )
+    other = _row(recorded)
+    if other is not None:
+        original = truth(here, other)
+        if original is not None and leaf_hash_from_row(other[:12], seq=here) == original:
+            return LedgerTampered(
+                seq=here, problem=REORDERED, detail=f"swapped with seq {recorded}"
+            )
+    return LedgerTampered(
+        seq=here,
+        problem=MISSING,
+        detail=f"the event recorded here was removed; seq {here} now holds the event recorded as {recorded}",
+    )
+
+
+class _Tiles:
+    """Read-through access to the external level-0 tiles, one tile in memory at a time."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._index = -1
+        self._data: bytes | None = None
+
+    def get(self, seq: int) -> bytes | None:
+        position = seq - 1
+        if position >= self.limit or position < 0:
+            return None
+        index, offset = divmod(position, external.TILE_WIDTH)
+        if index != self._index:
+            self._index, self._data = index, external.read_tile(index)
+        data = self._data
+        if data is None or (offset + 1) * 32 > len(data):
+            return None
+        return data[offset * 32 : offset * 32 + 32]
+
+    def authentic(self, target: _Target) -> bool:
+        """Whether the tiles reproduce a signed external root (so they can be trusted)."""
+        builder = merkle.TreeBuilder()
+        for seq in range(1, target.size + 1):
+            leaf = self.get(seq)
+            if leaf is None:
+                return False
+            builder.append(leaf)
+        return builder.root() == target.root
+
+
+def _stored_targets() -> list[_Target]:
+    targets = []
+    for checkpoint in Checkpoint.objects.order_by("tree_size"):
+        label = f"stored checkpoint at size {checkpoint.tree_size}"
+        try:
+            parsed = notes.parse_and_verify(checkpoint.note)
+        except notes.CheckpointInvalid:
+            raise LedgerTampered(
+                seq=checkpoint.tree_size or None,
+                problem=CHECKPOINT_MISMATCH,
+                detail=f"{label}: signature invalid",
+            ) from None
+        if (
+            parsed.tree_size != checkpoint.tree_size
+            or parsed.root_hash.hex() != checkpoint.root_hash
+        ):
+            raise LedgerTampered(
+                seq=checkpoint.tree_size or None,
+                problem=CHECKPOINT_MISMATCH,
+                detail=f"{label}: its columns disagree with its signed note",
+            )
+        targets.append(_Target(parsed.tree_size, parsed.root_hash, label))
+    return targets
+
+
+def _external_targets(extra_files: Iterable[Path]) -> list[_Target]:
+    targets = []
+    for path in [*external.note_files(), *map(Path, extra_files)]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise LedgerTampered(
+                seq=None, problem=CHECKPOINT_MISMATCH, detail=f"{path.name}: unreadable"
+            ) from None
+        try:
+            parsed = notes.parse_and_verify(text)
+        except notes.CheckpointInvalid:
+            raise LedgerTampered(
+                seq=None,
+                problem=CHECKPOINT_MISMATCH,
+                detail=f"checkpoint file {path.name}: signature invalid",
+            ) from None
+        targets.append(
+            _Target(parsed.tree_size, parsed.root_hash, f"external checkpoint {path.name}")
+        )
+    return targets
+
+
+def verify_ledger(
+    *, checkpoint_files: Iterable[Path] = (), chunk_size: int = CHUNK
+) -> VerifyReport:
+    """Verify the whole ledger; raise ``LedgerTampered`` naming the first problem."""
+    started = time.perf_counter()
+    stored = _stored_targets()
+    outside = _external_targets(checkpoint_files)
+    by_size: dict[int, list[_Target]] = {}
+    for target in (*stored, *outside):
+        by_size.setdefault(target.size, []).append(target)
+    tiles = _Tiles(max((t.size for t in outside), default=0))
+    tiles_trusted: bool | None = None
+    tiled = 0
+
+    for target in by_size.get(0, []):
+        if target.root != merkle.EMPTY_ROOT:
+            raise LedgerTampered(
+                seq=None, problem=CHECKPOINT_MISMATCH, detail=f"{target.label}: not the empty root"
+            )
+
+    builder = merkle.TreeBuilder()
+    expected = 1
+    for row in leaf_rows(chunk_size=chunk_size):
+        seq = row[0]
+        if seq != expected:
+            raise LedgerTampered(
+                seq=expected, problem=MISSING, detail=f"no event with this seq (next is {seq})"
+            )
+        leaf = leaf_hash_from_row(row[:12])
+        if leaf.hex() != row[12]:
+            limit = max(tree_size(), max(by_size, default=0))
+            raise _diagnose(row, _stored_truth, limit, "hash stored with it")
+        outside_leaf = tiles.get(seq)
+        if outside_leaf is not None:
+            if outside_leaf != leaf:
+                if tiles_trusted is None:
+                    tiles_trusted = tiles.authentic(max(outside, key=lambda t: t.size))
+                if tiles_trusted:
+                    raise _diagnose(
+                        row, lambda s, _row: tiles.get(s), tiles.limit, "external checkpoint copy"
+                    )
+            else:
+                tiled += 1
+        builder.append(leaf)
+        expected += 1
+        for target in by_size.get(builder.size, ()):
+            if builder.root() != target.root:
+                raise LedgerTampered(
+                    seq=seq,
+                    problem=CHECKPOINT_MISMATCH,
+                    detail=f"the first {seq} events do not hash to the root of the {target.label}",
+                )
+
+    size = expected - 1
+    beyond = [t for t in (*stored, *outside) if t.size > size]
+    if beyond:
+        target = min(beyond, key=lambda t: t.size)
+        raise LedgerTampered(
+            seq=size + 1,
+            problem=MISSING,
+            detail=f"the ledger ends at seq {size} but the {target.label} covers {target.size} events",
+        )
+    return VerifyReport(
+        tree_size=size,
+        root_hash=builder.root(),
+        checkpoints=len(stored),
+        external_checkpoints=len(outside),
+        tiled_leaves=tiled,
+        seconds=time.perf_counter() - started,
+    )
