@@ -1,0 +1,393 @@
+"""Ingesting a VCF: validate, split per subject, encrypt to each subject's key, index.
+
+All or nothing. The file is validated and split in one pass into a private work folder;
+each subject's VCF is encrypted into the vault's staging folder; then one transaction
+records the keys, files, index rows and audit events and moves the blobs into place.
+Any failure removes every staged or published blob and the work folder, rolls the
+database back, and records the rejection in the ledger (reason and line only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from consent.models import Subject
+from genomics import vault
+from genomics.exceptions import SampleMapInvalid, SubjectErased
+from genomics.ingest.split import Limits, SplitResult, remove_tree, split_vcf
+from genomics.models import GenomicFile, SubjectKey, VariantCall
+from genomics.services.keys import new_subject_key
+from governance.audit import Action, Outcome, audit_append
+from governance.errors import Conflict, DomainError, ValidationFailed
+
+ASSEMBLIES = ("GRCh37", "GRCh38")
+DEFAULT_ASSEMBLY = "GRCh37"
+_VARIANT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    file_id: str
+    subject_code: str
+    records: int
+    variants: int
+    plaintext_sha256: str
+    plaintext_size: int
+    ciphertext_size: int
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    ingest_id: str
+    mode: str
+    assembly: str
+    source_sha256: str
+    source_records: int
+    samples: int
+    samples_skipped: int
+    files: list[IngestedFile]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sample_map_parse(text: str) -> dict[str, str]:
+    """Read a sample map: two tab-separated columns (sample ID, subject code), no header.
+
+    Blank lines are refused rather than skipped, as are repeated sample IDs and subject
+    codes (one subject gets one file per ingest).
+    """
+    mapping: dict[str, str] = {}
+    codes: set[str] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line == "" and number == len(text.split("\n")):
+            break
+        columns = line.rstrip("\r").split("\t")
+        if len(columns) != 2 or not all(c.strip() for c in columns):
+            raise SampleMapInvalid(
+                f"sample map line {number}: expected two tab-separated columns, sample ID and subject code.",
+                extra={"line": number},
+            )
+        sample, code = (c.strip() for c in columns)
+        if sample in mapping:
+            raise SampleMapInvalid(
+                f"sample map line {number}: the sample appears twice.", extra={"line": number}
+            )
+        if code in codes:
+            raise SampleMapInvalid(
+                f"sample map line {number}: subject {code} appears twice.", extra={"line": number}
+            )
+        mapping[sample] = code
+        codes.add(code)
+    if not mapping:
+        raise SampleMapInvalid("The sample map is empty.")
+    return mapping
+
+
+def _resolve_subjects(codes: list[str]) -> dict[str, Subject]:
+    found = {s.code: s for s in Subject.objects.filter(code__in=codes)}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise SampleMapInvalid(
+            f"Unknown subject code {unknown[0]} ({len(unknown)} unknown).",
+            extra={"unknown": len(unknown)},
+        )
+    erased = [c for c in codes if found[c].erased_at is not None]
+    if erased:
+        raise SubjectErased(f"Subject {erased[0]} was erased: nothing more can be stored for them.")
+    return found
+
+
+def _limits() -> Limits:
+    return Limits(
+        max_bytes=settings.HELIX_MAX_UPLOAD_BYTES,
+        max_decompressed=settings.HELIX_MAX_DECOMPRESSED_BYTES,
+        max_line=settings.HELIX_MAX_LINE_BYTES,
+    )
+
+
+def _choose_assembly(detected: str | None, given: str | None) -> str:
+    if given is not None and given not in ASSEMBLIES:
+        raise ValidationFailed(f"assembly: must be one of {', '.join(ASSEMBLIES)}.")
+    if detected and given and detected != given:
+        raise ValidationFailed(
+            f"assembly: the file's header names {detected}, but {given} was given."
+        )
+    return given or detected or DEFAULT_ASSEMBLY
+
+
+def genomic_file_ingest(
+    *,
+    actor,
+    path: str | Path | None = None,
+    fileobj: BinaryIO | None = None,
+    subject: Subject | str | None = None,
+    sample_map: dict[str, str | Subject] | None = None,
+    assembly: str | None = None,
+    now: datetime | None = None,
+) -> IngestSummary:
+    """Ingest one VCF (4.1 to 4.4, plain or bgzip) for one subject or, with a sample map,
+    for many. Returns what was stored; raises a ``DomainError`` naming the first problem.
+
+    ``sample_map`` maps sample IDs to subjects (or subject codes). Samples in the file
+    but not in the map are skipped and counted in ``samples_skipped``; a mapped sample
+    missing from the file is an error.
+    """
+    now = now or timezone.now()
+    ingest_id = uuid.uuid4()
+    workdir = vault.staging_dir() / f"ingest-{ingest_id.hex}"
+    staged: list[vault.StagedBlob] = []
+    published: list[Path] = []
+    result: SplitResult | None = None
+    try:
+        if (path is None) == (fileobj is None):
+            raise ValidationFailed("Give exactly one of a path or a file.")
+        if (subject is None) == (sample_map is None):
+            raise ValidationFailed("Give exactly one of a subject or a sample map.")
+        if subject is not None:
+            code = subject.code if isinstance(subject, Subject) else str(subject)
+            wanted = {None: code}
+        else:
+            wanted = {
+                str(k): (v.code if isinstance(v, Subject) else str(v))
+                for k, v in sample_map.items()
+            }
+            if len(set(wanted.values())) != len(wanted):
+                raise SampleMapInvalid("The sample map names a subject more than once.")
+        subjects = _resolve_subjects(list(wanted.values()))
+        workdir.mkdir(mode=0o700)
+        stream = open(path, "rb") if path is not None else fileobj  # noqa: SIM115 - closed below
+        try:
+            result = split_vcf(
+                stream,
+                workdir=workdir,
+                limits=_limits(),
+                subject_code=wanted.get(None) if subject is not None else None,
+                sample_map=None if subject is not None else wanted,
+            )
+        finally:
+            if path is not None:
+                stream.close()
+        chosen_assembly = _choose_assembly(result.header.assembly, assembly)
+        keys_by_code = {
+            k.subject.code: k
+            for k in SubjectKey.objects.select_related("subject").filter(
+                subject__in=subjects.values(), destroyed_at__isnull=True
+            )
+        }
+        new_keys = [
+            new_subject_key(subject=s, now=now, version=_next_key_version(s))
+            for code, s in subjects.items()
+            if code not in keys_by_code
+        ]
+        keys_by_code.update({k.subject.code: k for k in new_keys})
+        staged = vault.stage_many(
+            [
+                (t.open_plaintext(result.spills), bytes(keys_by_code[t.subject_code].public_key))
+                for t in result.targets
+            ]
+        )
+        summary = _record(
+            actor=actor,
+            result=result,
+            subjects=subjects,
+            new_keys=new_keys,
+            keys_by_code=keys_by_code,
+            staged=staged,
+            published=published,
+            assembly=chosen_assembly,
+            ingest_id=ingest_id,
+            now=now,
+        )
+        return summary
+    except BaseException as exc:
+        vault.discard([s.path for s in staged] + published)
+        _audit_rejection(actor=actor, exc=exc, ingest_id=ingest_id, now=now)
+        raise
+    finally:
+        if result is not None:
+            result.spills.close()
+        remove_tree(workdir)
+
+
+def _next_key_version(subject: Subject) -> int:
+    last = (
+        SubjectKey.objects.filter(subject=subject)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return (last or 0) + 1
+
+
+def _record(
+    *,
+    actor,
+    result: SplitResult,
+    subjects,
+    new_keys,
+    keys_by_code,
+    staged,
+    published,
+    assembly,
+    ingest_id,
+    now,
+) -> IngestSummary:
+    user = actor if getattr(actor, "pk", None) is not None else None
+    with transaction.atomic():
+        locked = set(
+            Subject.objects.select_for_update()
+            .filter(pk__in=[s.pk for s in subjects.values()], erased_at__isnull=True)
+            .values_list("code", flat=True)
+        )
+        if locked != set(subjects):
+            raise SubjectErased("A subject was erased while the file was being ingested.")
+        try:
+            with transaction.atomic():
+                SubjectKey.objects.bulk_create(new_keys)
+        except IntegrityError:
+            raise Conflict("A subject key was created concurrently; retry the ingest.") from None
+        files = []
+        for target, blob in zip(result.targets, staged, strict=True):
+            subject = subjects[target.subject_code]
+            row = GenomicFile(
+                ingest_id=ingest_id,
+                subject=subject,
+                subject_key=keys_by_code[target.subject_code],
+                assembly=assembly,
+                plaintext_sha256=blob.plaintext_sha256,
+                plaintext_size=blob.plaintext_size,
+                ciphertext_size=blob.ciphertext_size,
+                header_len=blob.header_len,
+                record_count=target.records,
+                variant_count=target.variants,
+                source_record_count=result.records,
+                source_sha256=result.source_sha256,
+                created_at=now,
+                created_by=user,
+            )
+            # Uniqueness and check constraints are enforced by the database on insert;
+            # validating them here would cost a query per file.
+            row.full_clean(
+                exclude=["subject", "subject_key", "created_by"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            files.append(row)
+        GenomicFile.objects.bulk_create(files)
+        if any(f.pk is None for f in files):
+            ids = dict(GenomicFile.objects.filter(ingest_id=ingest_id).values_list("file_id", "pk"))
+            for f in files:
+                f.pk = f.id = ids[f.file_id]
+        _insert_variants(result.index_path, files, assembly)
+        new_codes = {k.subject.code for k in new_keys}
+        for f in files:
+            audit_append(
+                actor=actor,
+                action=Action.GENOMIC_INGEST,
+                object_type="genomic_file",
+                object_id=str(f.file_id),
+                subject_code=f.subject.code,
+                extra={
+                    "ingest": ingest_id.hex,
+                    "records": f.record_count,
+                    "variants": f.variant_count,
+                    "assembly": assembly,
+                    "new_key": f.subject.code in new_codes,
+                },
+                now=now,
+            )
+        for f, blob in zip(files, staged, strict=True):
+            published.append(vault.publish(blob, f))
+        vault.sync_dirs(published)
+    return IngestSummary(
+        ingest_id=str(ingest_id),
+        mode=result.mode,
+        assembly=assembly,
+        source_sha256=result.source_sha256,
+        source_records=result.records,
+        samples=len(result.header.samples),
+        samples_skipped=result.samples_skipped,
+        files=[
+            IngestedFile(
+                str(f.file_id),
+                f.subject.code,
+                f.record_count,
+                f.variant_count,
+                f.plaintext_sha256,
+                f.plaintext_size,
+                f.ciphertext_size,
+            )
+            for f in files
+        ],
+    )
+
+
+def _insert_variants(index_path: Path, files: list[GenomicFile], assembly: str) -> None:
+    """Bulk-load the index rows written during the split (COPY on PostgreSQL)."""
+    owners = [(f.subject_id, f.pk) for f in files]
+    table = VariantCall._meta.db_table
+    columns = "subject_id, genomic_file_id, assembly, chrom, pos, ref, alt, zygosity"
+
+    def rows():
+        with index_path.open(encoding="utf-8") as handle:
+            for line in handle:
+                target, chrom, pos, ref, alt, zygosity = line.rstrip("\n").split("\t")
+                subject_id, file_pk = owners[int(target)]
+                yield (subject_id, file_pk, assembly, chrom, int(pos), ref, alt, zygosity)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - fixed names
+                for row in rows():
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+        batch = []
+        for row in rows():
+            batch.append(row)
+            if len(batch) >= _VARIANT_BATCH:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
+def _audit_rejection(*, actor, exc: BaseException, ingest_id, now) -> None:
+    if isinstance(exc, DomainError):
+        reason = exc.code
+        extra = {"ingest": ingest_id.hex, "reason": reason}
+        if isinstance(exc.extra.get("line"), int):
+            extra["line"] = exc.extra["line"]
+        if isinstance(exc.extra.get("reason"), str):
+            extra["check"] = exc.extra["reason"]
+        outcome = Outcome.DENIED
+    elif isinstance(exc, Exception):
+        extra = {"ingest": ingest_id.hex, "reason": "internal_error"}
+        outcome = Outcome.FAILED
+    else:
+        return  # KeyboardInterrupt and the like: nothing sensible to record
+    try:
+        with transaction.atomic():
+            audit_append(
+                actor=actor,
+                action=Action.GENOMIC_INGEST_REJECTED,
+                object_type="ingest",
+                object_id=ingest_id.hex,
+                outcome=outcome,
+                extra=extra,
+                now=now,
+            )
+    except DatabaseError:
+        # Only when the caller's own transaction is already broken: the original error
+        # is the one to surface, and the caller's rollback takes everything with it.
+        if not connection.in_atomic_block:
+            raise
