@@ -126,7 +126,7 @@ def test_a_note_with_a_flipped_root_bit_is_rejected(ledger):
 
 
 def test_the_verifier_key_names_the_same_key_hash(db):
-    name, key_hash, key = notes.verifier_key().split("+")
+    name, key_hash, key = notes.verifier_key().split("+", 2)
     assert name == notes.origin()
     assert bytes.fromhex(key_hash) == notes.key_hash(name, keys.signing_public_key())
     assert base64.b64decode(key) == b"\x01" + keys.signing_public_key()
