@@ -192,6 +192,12 @@ HELIX_EXPORT_MAX_SUPPRESSION = env_float("HELIX_EXPORT_MAX_SUPPRESSION", 0.2)
 HELIX_EXPORT_DEADLINE_SECONDS = env_int("HELIX_EXPORT_DEADLINE_SECONDS", 15 * 60, minimum=10)
 HELIX_CONTROLLER = env_str("HELIX_CONTROLLER", "Helix Consent demo controller")
 HELIX_ISSUER = env_str("HELIX_ISSUER", "http://127.0.0.1:8000")
+# Compliance anomaly flags: one user reading this many distinct subjects within the
+# window, or this many denials or failures within the window, is flagged for review.
+HELIX_ANOMALY_SUBJECTS = env_int("HELIX_ANOMALY_SUBJECTS", 25, minimum=2)
+HELIX_ANOMALY_SUBJECTS_WINDOW_MINUTES = env_int("HELIX_ANOMALY_SUBJECTS_WINDOW_MINUTES", 10, minimum=1)
+HELIX_ANOMALY_DENIALS = env_int("HELIX_ANOMALY_DENIALS", 5, minimum=2)
+HELIX_ANOMALY_DENIALS_WINDOW_MINUTES = env_int("HELIX_ANOMALY_DENIALS_WINDOW_MINUTES", 5, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -235,6 +241,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "helix")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -146,3 +146,31 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def celery_worker_process(settings, transactional_db):
+    """Start a real Celery worker on Redis against this test's database (PostgreSQL only).
+
+    Yields a ``tests.worker.WorkerProcess`` with ``start``, ``kill`` (SIGKILL), ``restart``
+    and ``stop``. Accepts ``request.param`` style extra env through ``worker.env``.
+    """
+    from django.db import connection
+
+    from config.celery import app
+    from tests.worker import WorkerProcess, new_master_key, new_queue, worker_environment
+
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (the second CI run)")
+    settings.HELIX_MASTER_KEY = new_master_key()
+    keys.clear_caches()
+    queue = new_queue()
+    previous = (app.conf.task_default_queue, app.conf.task_always_eager)
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    worker = WorkerProcess(worker_environment(settings, connection, queue), queue)
+    worker.start()
+    yield worker
+    worker.stop()
+    app.conf.task_default_queue, app.conf.task_always_eager = previous
+    keys.clear_caches()
