@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", governance_views.logout_view, name="logout"),
     path("healthz", governance_views.healthz, name="healthz"),
     path(".well-known/jwks.json", governance_views.jwks, name="jwks"),
+    path("portal/access/", include(("governance.compliance.urls_patient", "portal_access"))),
     path("portal/", include(("consent.urls", "portal"))),
     path("steward/", include(("genomics.urls", "steward"))),
     path("research/", include(("governance.access.urls_research", "research"))),

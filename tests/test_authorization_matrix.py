@@ -27,6 +27,15 @@ ALLOWED: dict[str, set[str]] = {
     "research:home": {"researcher"},
     "dac:home": {"dac_member"},
     "compliance:home": {"compliance"},
+    "compliance:events": {"compliance"},
+    "compliance:events_csv": {"compliance"},
+    "compliance:events_json": {"compliance"},
+    "compliance:subjects": {"compliance"},
+    "compliance:users": {"compliance"},
+    "compliance:anomalies": {"compliance"},
+    "compliance:verification": {"compliance"},
+    "portal_access:list": {"patient", "other_patient"},
+    "portal_access:how_to_verify": {"patient", "other_patient"},
 }
 
 # Sample values for URL kwargs, by kwarg name. These objects do not exist.
