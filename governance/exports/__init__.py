@@ -1,0 +1,1 @@
+"""Cohort exports: de-identification, the export service and its tasks."""
