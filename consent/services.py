@@ -36,7 +36,7 @@ from consent.models import (
 )
 from consent.receipts import receipt_claims, receipt_sign
 from consent.selectors import consent_in_force, consent_version_at  # noqa: F401 - re-exported
-from consent.texts import CURRENT_TEXT_VERSION, consent_text
+from consent.texts import CURRENT_TEXT_VERSION, consent_text, is_shipped_version
 from governance import keys
 from governance.audit import Action, audit_append
 from governance.errors import PermissionDenied, ValidationFailed
@@ -226,6 +226,31 @@ def _check_via(*, actor, subject: Subject, via: str) -> None:
         raise PermissionDenied("Only a data steward can record consent on a patient's behalf.")
 
 
+_EXTERNAL_TEXT_VERSION = re.compile(r"^[A-Za-z0-9._:-]{1,32}$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _text(*, text_version: str, text_digest: str | None, via: str) -> tuple[str, str]:
+    """The consent text's version and SHA-256: a shipped text's own digest, or (for
+    consents recorded elsewhere and imported) the digest the source states."""
+    if is_shipped_version(text_version):
+        text = consent_text(text_version)
+        if text_digest is not None and text_digest != text.sha256:
+            raise ValidationFailed(f"text_digest: does not match consent text {text_version}")
+        return text.version, text.sha256
+    if text_digest is None:
+        consent_text(text_version)  # raises: unknown version
+    if via not in (RecordedVia.FHIR_IMPORT, RecordedVia.API):
+        raise ValidationFailed(
+            "text_version: only imported consents may name a text that is not shipped"
+        )
+    if not _EXTERNAL_TEXT_VERSION.match(text_version or "") or not _SHA256_HEX.match(text_digest):
+        raise ValidationFailed(
+            "text_digest: an external consent text needs a version and a SHA-256 in hex"
+        )
+    return text_version, text_digest
+
+
 def _record_version(
     *,
     actor,
@@ -236,13 +261,14 @@ def _record_version(
     categories: Iterable[str] | None,
     valid_until: datetime | None,
     text_version: str,
+    text_digest: str | None,
     now: datetime | None,
 ) -> ConsentRecord:
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValidationFailed("now: expected an aware datetime")
     _check_via(actor=actor, subject=subject, via=via)
-    text = consent_text(text_version)
+    text_version, text_digest = _text(text_version=text_version, text_digest=text_digest, via=via)
     with transaction.atomic():
         locked = Subject.objects.select_for_update().get(pk=subject.pk)
         if locked.erased_at is not None:
@@ -296,8 +322,8 @@ def _record_version(
             recorded_at=now,
             recorded_by=_user_or_none(actor),
             recorded_via=via,
-            text_version=text.version if event != ConsentEvent.WITHDRAW else current.text_version,
-            text_digest=text.sha256 if event != ConsentEvent.WITHDRAW else current.text_digest,
+            text_version=text_version if event != ConsentEvent.WITHDRAW else current.text_version,
+            text_digest=text_digest if event != ConsentEvent.WITHDRAW else current.text_digest,
         )
         record.full_clean(exclude=["receipt"])
         # The receipt is part of the row from the start: the table is append-only.
@@ -340,12 +366,14 @@ def consent_grant(
     via: str,
     valid_until: datetime | None = None,
     text_version: str = CURRENT_TEXT_VERSION,
+    text_digest: str | None = None,
     now: datetime | None = None,
 ) -> ConsentRecord:
     """Give consent (first time, or again after a withdrawal) as a new version."""
     return _record_version(
         actor=actor, subject=subject, event=ConsentEvent.GRANT, via=via, data_use=data_use,
-        categories=categories, valid_until=valid_until, text_version=text_version, now=now,
+        categories=categories, valid_until=valid_until, text_version=text_version,
+        text_digest=text_digest, now=now,
     )  # fmt: skip
 
 
@@ -358,12 +386,14 @@ def consent_amend(
     via: str,
     valid_until: datetime | None = None,
     text_version: str = CURRENT_TEXT_VERSION,
+    text_digest: str | None = None,
     now: datetime | None = None,
 ) -> ConsentRecord:
     """Change an active consent (narrow, widen, add a disease) as a new version."""
     return _record_version(
         actor=actor, subject=subject, event=ConsentEvent.AMEND, via=via, data_use=data_use,
-        categories=categories, valid_until=valid_until, text_version=text_version, now=now,
+        categories=categories, valid_until=valid_until, text_version=text_version,
+        text_digest=text_digest, now=now,
     )  # fmt: skip
 
 
@@ -377,5 +407,6 @@ def consent_withdraw(
     """
     return _record_version(
         actor=actor, subject=subject, event=ConsentEvent.WITHDRAW, via=via, data_use=None,
-        categories=None, valid_until=None, text_version=CURRENT_TEXT_VERSION, now=now,
+        categories=None, valid_until=None, text_version=CURRENT_TEXT_VERSION,
+        text_digest=None, now=now,
     )  # fmt: skip
