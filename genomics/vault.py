@@ -145,7 +145,7 @@ def _refusal(genomic_file: GenomicFile, decision: object, now: datetime) -> str 
     return None
 
 
-_REFUSAL_MESSAGES = {
+REFUSAL_MESSAGES = {
     "not_a_decision": "A gate decision is required to read genomic data.",
     "decision_denied": "The gate denied this use of the subject's data.",
     "wrong_category": "The decision is not for the genomic data category.",
@@ -222,7 +222,7 @@ def open_plaintext(
         extra={"offset": offset, "length": length},
     )
     if refusal:
-        raise VaultAccessDenied(_REFUSAL_MESSAGES[refusal], code=refusal)
+        raise VaultAccessDenied(REFUSAL_MESSAGES[refusal], code=refusal)
     private = _subject_private_key(genomic_file)
     handle = blob_path(genomic_file).open("rb")
     try:

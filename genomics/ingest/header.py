@@ -12,8 +12,13 @@ import re
 from dataclasses import dataclass, field
 
 import cyvcf2
+from cyvcf2.cyvcf2 import set_htslib_log_level
 
 from genomics.exceptions import VcfInvalid
+
+# htslib prints warnings (and whole offending lines) to stderr; the checks here report
+# problems with line numbers instead, and no genotype may reach a log.
+set_htslib_log_level(0)
 
 FIXED_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
 _FILEFORMAT = re.compile(r"^##fileformat=VCFv4\.[1-4]$")

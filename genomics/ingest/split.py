@@ -35,7 +35,8 @@ from genomics.ingest.records import RecordChecker, normalise_chrom
 from genomics.ingest.source import LineSource
 
 _BUFFER_BUDGET = 32 << 20  # plaintext bytes held before spilling to the work files
-_TOKEN = re.compile(r"[^\s,;=<>\"':|/()\[\]{}]+")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+_WORD = r"A-Za-z0-9_\-"
 _ZYGOSITY = ("het", "hom_alt", "hemi")
 SPLIT_NOTE = "##helix_split=records where this subject's genotype is not homozygous reference"
 
@@ -264,15 +265,16 @@ def _targets(
                 if not mentions:
                     lines.append(line)
                 elif mentions == {own}:
-                    lines.append(
-                        _TOKEN.sub(
-                            lambda m, own=own, code=code: code if m.group(0) == own else m.group(0),
-                            line,
-                        )
-                    )
+                    lines.append(_rename(line, own, code))
             text = "".join(f"{line}\n" for line in lines + note)
         targets.append(Target(index, column, code, f"{text}{fixed}\t{code}\n".encode()))
     return targets, len(samples) - len(chosen)
+
+
+def _rename(line: str, own: str, code: str) -> str:
+    if _TOKEN.fullmatch(own):
+        return re.sub(rf"(?<![{_WORD}]){re.escape(own)}(?![{_WORD}])", code, line)
+    return line.replace(own, code)
 
 
 def _scrub_plan(header: VcfHeader) -> list[tuple[str, set[str]]]:

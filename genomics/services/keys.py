@@ -187,25 +187,6 @@ def _key_material_counts() -> dict[int, int]:
     return counts
 
 
-def master_key_usage() -> dict[int, dict[str, int]]:
-    """For every master version known or in use: how many subject and data keys it wraps."""
-    from django.db.models import Count
-
-    usage = {v: {"subject_keys": 0, "key_material": 0} for v in keys.master_key_versions()}
-    for row in (
-        SubjectKey.objects.filter(destroyed_at__isnull=True)
-        .values("master_version")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        usage.setdefault(row["master_version"], {"subject_keys": 0, "key_material": 0})[
-            "subject_keys"
-        ] = row["n"]
-    for version, count in _key_material_counts().items():
-        usage.setdefault(version, {"subject_keys": 0, "key_material": 0})["key_material"] = count
-    return dict(sorted(usage.items()))
-
-
 def master_key_retire(*, actor, version: int, now: datetime | None = None) -> None:
     """Retire a master key version once nothing is wrapped under it any more."""
     now = now or timezone.now()
