@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.audit import Action, audit_append
@@ -35,6 +35,26 @@ class LoadResult:
     closure_rows: int
     mappings: int
     seconds: float
+
+
+def _insert_many(model, fields: tuple[str, ...], rows) -> None:
+    """Insert plain value rows into ``model``'s table in batches of ``BATCH_SIZE``.
+
+    Table and column names come from the model's own metadata; values are parameters.
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    batch: list = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
 
 
 def ontology_load(
@@ -84,13 +104,6 @@ def ontology_load(
             ),
             batch_size=BATCH_SIZE,
         )
-        OntologyClosure.objects.bulk_create(
-            (
-                OntologyClosure(descendant=d, ancestor=a, distance=n, vocabulary=vocabulary)
-                for d, a, n in parsed.closure
-            ),
-            batch_size=BATCH_SIZE,
-        )
         unique_mappings = list(dict.fromkeys((s, t) for s, t, _ in parsed.mappings))
         kinds = {(s, t): k for s, t, k in parsed.mappings}
         OntologyMapping.objects.bulk_create(
@@ -100,12 +113,17 @@ def ontology_load(
             ),
             batch_size=BATCH_SIZE,
         )
-        OntologySynonym.objects.bulk_create(
-            (
-                OntologySynonym(curie=c, vocabulary=vocabulary, text=text, is_label=is_label)
-                for c, text, is_label in parsed.names
-            ),
-            batch_size=BATCH_SIZE,
+        # The two large tables (MONDO: ~400,000 closure rows, ~100,000 names) go in through
+        # executemany of one prepared INSERT, several times faster than model instances.
+        _insert_many(
+            OntologyClosure,
+            ("descendant", "ancestor", "distance", "vocabulary"),
+            ((d, a, n, vocabulary) for d, a, n in parsed.closure),
+        )
+        _insert_many(
+            OntologySynonym,
+            ("curie", "vocabulary", "text", "is_label"),
+            ((c, vocabulary, text, is_label) for c, text, is_label in parsed.names),
         )
         release = existing or OntologyRelease(source=parsed.source)
         release.version = parsed.version[:100]
