@@ -22,6 +22,8 @@ ALLOWED: dict[str, set[str]] = {
     "api:me": LOGGED_IN,
     "schema": LOGGED_IN,
     "api-docs": LOGGED_IN,
+    "api:audit-proof-inclusion": {"compliance", "patient", "other_patient"},
+    "api:audit-proof-consistency": {"compliance"},
     "portal:home": {"patient", "other_patient"},
     "steward:home": {"steward"},
     "research:home": {"researcher"},

@@ -34,3 +34,9 @@ def ledger(db):
 def unlocked():
     """``with unlocked(): ...`` runs raw tampering with the append-only triggers lifted."""
     return triggers.suspended
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Personas need passwords, not slow ones: these tests are about the ledger."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
