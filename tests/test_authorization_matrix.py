@@ -25,6 +25,14 @@ ALLOWED: dict[str, set[str]] = {
     "api:audit-proof-inclusion": {"compliance", "patient", "other_patient"},
     "api:audit-proof-consistency": {"compliance"},
     "portal:home": {"patient", "other_patient"},
+    "portal:change": {"patient", "other_patient"},
+    "portal:withdraw": {"patient", "other_patient"},
+    "portal:history": {"patient", "other_patient"},
+    "portal:text": {"patient", "other_patient"},
+    "portal:data_download": {"patient", "other_patient"},
+    "portal:staff_find": {"steward"},
+    "api:subject-list": {"steward"},
+    "api:consent-list": {"steward"},
     "steward:home": {"steward"},
     "research:home": {"researcher"},
     "dac:home": {"dac_member"},
@@ -41,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Sample values for URL kwargs, by kwarg name. These objects do not exist.
-SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999}
+SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999, "version": 999999}
 
 SKIP_PREFIXES = ("admin:", "static")
 
