@@ -8,5 +8,5 @@ urlpatterns = [
     path("me", WhoAmIApi.as_view(), name="me"),
     path("", include("consent.api_urls")),
     path("", include("genomics.api_urls")),
-    path("", include("governance.ledger.api_urls")),
+    path("", include("governance.gate.api_urls")),
 ]

@@ -24,7 +24,9 @@ def add_consent(
     """Append the next consent version for ``subject`` and point ``current_consent`` at it."""
     recorded_at = recorded_at or timezone.now()
     use = DataUse.from_dict(data_use or {"permission": "DUO:0000042"})
-    version = (subject.consents.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    version = (
+        subject.consents.order_by("-version").values_list("version", flat=True).first() or 0
+    ) + 1
     record = ConsentRecord.objects.create(
         subject=subject,
         version=version,
@@ -51,7 +53,9 @@ def add_consent(
         text_version="test-1",
         text_digest="0" * 64,
     )
-    ConsentDisease.objects.bulk_create([ConsentDisease(consent=record, term=t) for t in use.diseases])
+    ConsentDisease.objects.bulk_create(
+        [ConsentDisease(consent=record, term=t) for t in use.diseases]
+    )
     if set_current:
         subject.current_consent = record
         subject.save(update_fields=["current_consent"])

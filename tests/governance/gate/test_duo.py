@@ -35,7 +35,14 @@ def test_a_full_data_use_round_trips_through_its_dict():
     data = {
         "permission": "DUO:0000007",
         "diseases": ["MONDO:0007254"],
-        "modifiers": ["DUO:0000045", "DUO:0000022", "DUO:0000025", "DUO:0000024", "DUO:0000026", "DUO:0000012"],
+        "modifiers": [
+            "DUO:0000045",
+            "DUO:0000022",
+            "DUO:0000025",
+            "DUO:0000024",
+            "DUO:0000026",
+            "DUO:0000012",
+        ],
         "countries": ["ES"],
         "months": 24,
         "start": "2026-01-01",
@@ -57,25 +64,79 @@ def test_shorthands_are_accepted_and_stored_as_curies():
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"permission": "DUO:0000007"}, "data_use.diseases: disease-specific research (DS) needs at least one disease term"),
-        ({"permission": "DUO:0000042", "modifiers": ["DUO:0000045", "DUO:0000005"]}, "data_use.modifiers[1]: DUO:0000005 is obsolete (GRU-CC)"),
+        (
+            {"permission": "DUO:0000007"},
+            "data_use.diseases: disease-specific research (DS) needs at least one disease term",
+        ),
+        (
+            {"permission": "DUO:0000042", "modifiers": ["DUO:0000045", "DUO:0000005"]},
+            "data_use.modifiers[1]: DUO:0000005 is obsolete (GRU-CC)",
+        ),
         ({"permission": "DUO:0000099"}, "data_use.permission: DUO:0000099 is not a DUO term"),
-        ({"permission": "DUO:0000045"}, "data_use.permission: DUO:0000045 (NPU) is not a permission"),
-        ({"permission": "GRU", "modifiers": ["DUO:0000042"]}, "data_use.modifiers[0]: DUO:0000042 (GRU) is not a data use modifier"),
-        ({"permission": "GRU", "modifiers": ["GS"]}, "data_use.countries: GS (DUO:0000022) needs at least one country"),
-        ({"permission": "GRU", "modifiers": ["GS"], "countries": ["XX"]}, "data_use.countries[0]: XX is not an ISO 3166-1 alpha-2 country code"),
-        ({"permission": "GRU", "modifiers": ["TS"], "months": 0}, "data_use.months: expected a whole number of months"),
-        ({"permission": "GRU", "modifiers": ["TS"]}, "data_use.months: TS (DUO:0000025) needs a number of months"),
-        ({"permission": "GRU", "modifiers": ["MOR"]}, "data_use.moratorium: MOR (DUO:0000024) needs a date"),
-        ({"permission": "GRU", "modifiers": ["MOR"], "moratorium": "next year"}, "data_use.moratorium: expected a date"),
-        ({"permission": "GRU", "modifiers": ["US"]}, "data_use.users: US (DUO:0000026) needs at least one user"),
-        ({"permission": "GRU", "modifiers": ["PS"]}, "data_use.projects: PS (DUO:0000027) needs at least one project"),
-        ({"permission": "GRU", "modifiers": ["IS"]}, "data_use.institutions: IS (DUO:0000028) needs at least one institution"),
-        ({"permission": "GRU", "modifiers": ["RS"]}, "data_use.restriction_text: RS (DUO:0000012) needs the restriction's text"),
-        ({"permission": "GRU", "countries": ["ES"]}, "data_use.countries: given without the GS modifier"),
-        ({"permission": "GRU", "diseases": ["MONDO:0007254"]}, "data_use.diseases: only a disease-specific (DS) permission names diseases"),
-        ({"permission": "DS", "diseases": ["breast cancer"]}, "data_use.diseases[0]: 'breast cancer' is not a disease CURIE"),
-        ({"permission": "GRU", "modifiers": ["IRB", "IRB"]}, "data_use.modifiers[1]: DUO:0000021 is listed twice"),
+        (
+            {"permission": "DUO:0000045"},
+            "data_use.permission: DUO:0000045 (NPU) is not a permission",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["DUO:0000042"]},
+            "data_use.modifiers[0]: DUO:0000042 (GRU) is not a data use modifier",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["GS"]},
+            "data_use.countries: GS (DUO:0000022) needs at least one country",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["GS"], "countries": ["XX"]},
+            "data_use.countries[0]: XX is not an ISO 3166-1 alpha-2 country code",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["TS"], "months": 0},
+            "data_use.months: expected a whole number of months",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["TS"]},
+            "data_use.months: TS (DUO:0000025) needs a number of months",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["MOR"]},
+            "data_use.moratorium: MOR (DUO:0000024) needs a date",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["MOR"], "moratorium": "next year"},
+            "data_use.moratorium: expected a date",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["US"]},
+            "data_use.users: US (DUO:0000026) needs at least one user",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["PS"]},
+            "data_use.projects: PS (DUO:0000027) needs at least one project",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["IS"]},
+            "data_use.institutions: IS (DUO:0000028) needs at least one institution",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["RS"]},
+            "data_use.restriction_text: RS (DUO:0000012) needs the restriction's text",
+        ),
+        (
+            {"permission": "GRU", "countries": ["ES"]},
+            "data_use.countries: given without the GS modifier",
+        ),
+        (
+            {"permission": "GRU", "diseases": ["MONDO:0007254"]},
+            "data_use.diseases: only a disease-specific (DS) permission names diseases",
+        ),
+        (
+            {"permission": "DS", "diseases": ["breast cancer"]},
+            "data_use.diseases[0]: 'breast cancer' is not a disease CURIE",
+        ),
+        (
+            {"permission": "GRU", "modifiers": ["IRB", "IRB"]},
+            "data_use.modifiers[1]: DUO:0000021 is listed twice",
+        ),
         ({"permission": "GRU", "colour": "red"}, "data_use.colour: unknown field"),
     ],
 )
@@ -89,7 +150,15 @@ def test_invalid_data_use_is_refused_naming_the_field(data, message):
 def test_a_consent_record_reads_as_its_data_use(make_subject):
     from tests.governance.gate.factories import add_consent
 
-    record = add_consent(make_subject(), {"permission": "DS", "diseases": ["MONDO:0005015"], "modifiers": ["IRB", "GS"], "countries": ["GB", "ES"]})
+    record = add_consent(
+        make_subject(),
+        {
+            "permission": "DS",
+            "diseases": ["MONDO:0005015"],
+            "modifiers": ["IRB", "GS"],
+            "countries": ["GB", "ES"],
+        },
+    )
     use = DataUse.from_consent(record)
     assert use.permission == duo.DS and use.diseases == ("MONDO:0005015",)
     assert use.modifiers == (duo.IRB, duo.GS) and use.countries == ("GB", "ES")
