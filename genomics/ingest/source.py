@@ -133,13 +133,12 @@ class LineSource:
     def lines(self) -> Iterator[tuple[int, bytes]]:
         carry = b""
         for chunk in self._chunks():
+            over = self.decompressed_bytes + len(chunk) > self._max_decompressed
+            if over:
+                # Deliver the lines within the limit first, so an earlier bad line is still
+                # the one reported; then stop at the line that crosses it.
+                chunk = chunk[: self._max_decompressed - self.decompressed_bytes]
             self.decompressed_bytes += len(chunk)
-            if self.decompressed_bytes > self._max_decompressed:
-                raise VcfInvalid(
-                    self._line + 1,
-                    "too_large",
-                    f"the decompressed file exceeds the limit of {self._max_decompressed} bytes.",
-                )
             parts = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
             carry = parts.pop()
             if len(carry) > self._max_line:
@@ -157,6 +156,12 @@ class LineSource:
                         f"the line is longer than {self._max_line} bytes.",
                     )
                 yield self._line, part
+            if over:
+                raise VcfInvalid(
+                    self._line + 1,
+                    "too_large",
+                    f"the decompressed file exceeds the limit of {self._max_decompressed} bytes.",
+                )
         if carry:
             self._line += 1
             yield self._line, carry
