@@ -17,6 +17,21 @@ from consent.plain_language import (
 _LIST_HELP = "One per line."
 
 
+def slug(curie: str) -> str:
+    """Form values carry no codes a patient could see in the page: ``DUO:0000042`` ->
+    ``duo-0000042``."""
+    return curie.lower().replace(":", "-")
+
+
+def unslug(value: str) -> str:
+    prefix, _, local = value.partition("-")
+    return f"{prefix.upper()}:{local.upper() if prefix in ('icd10', 'icd10cm') else local}"
+
+
+def _slugged(choices) -> list[tuple[str, str]]:
+    return [(slug(code), label) for code, label in choices]
+
+
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").replace(",", "\n").splitlines() if line.strip()]
 
@@ -26,13 +41,13 @@ def disease_choices(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, 
 
     curies = [c for c in _shipped_disease_labels() if c != "MONDO:0000001"]
     curies += [c for c in extra if c not in curies]
-    return sorted(((c, disease_label(c)) for c in curies), key=lambda pair: pair[1].lower())
+    return sorted(((slug(c), disease_label(c)) for c in curies), key=lambda pair: pair[1].lower())
 
 
 class ConsentForm(forms.Form):
     permission = forms.ChoiceField(
         label="What may researchers use your data for?",
-        choices=PERMISSION_CHOICES,
+        choices=_slugged(PERMISSION_CHOICES),
         widget=forms.RadioSelect,
     )
     diseases = forms.MultipleChoiceField(
@@ -42,7 +57,7 @@ class ConsentForm(forms.Form):
     )
     modifiers = forms.MultipleChoiceField(
         label="Any extra conditions?",
-        choices=MODIFIER_CHOICES,
+        choices=_slugged(MODIFIER_CHOICES),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -107,11 +122,11 @@ class ConsentForm(forms.Form):
     @classmethod
     def initial_from(cls, record) -> dict:
         if record is None:
-            return {"permission": duo.GRU, "categories": ["genomic", "clinical"]}
+            return {"permission": slug(duo.GRU), "categories": ["genomic", "clinical"]}
         return {
-            "permission": record.permission,
-            "diseases": list(record.diseases),
-            "modifiers": record.modifier_list,
+            "permission": slug(record.permission),
+            "diseases": [slug(d) for d in record.diseases],
+            "modifiers": [slug(m) for m in record.modifier_list],
             "countries": list(record.countries),
             "months": record.months,
             "start": record.use_start,
@@ -127,10 +142,11 @@ class ConsentForm(forms.Form):
     def data_use(self) -> dict:
         """The data-use dict the services validate (parameters only with their modifier)."""
         c = self.cleaned_data
-        modifiers = list(c["modifiers"])
-        use: dict = {"permission": c["permission"], "modifiers": modifiers}
-        if c["permission"] == duo.DS:
-            use["diseases"] = list(c["diseases"])
+        modifiers = [unslug(m) for m in c["modifiers"]]
+        permission = unslug(c["permission"])
+        use: dict = {"permission": permission, "modifiers": modifiers}
+        if permission == duo.DS:
+            use["diseases"] = [unslug(d) for d in c["diseases"]]
         if duo.GS in modifiers:
             use["countries"] = list(c["countries"])
         if duo.TS in modifiers:
