@@ -141,7 +141,6 @@ def variant_query(
     gene: str | None = None,
     ref: str | None = None,
     alt: str | None = None,
-    now: datetime | None = None,
 ) -> list[VariantHit]:
     """Non-reference calls of the decided subjects at a position, in a range or in a gene.
 
@@ -150,7 +149,7 @@ def variant_query(
     allow genomic use of its subject now; each is audited as ``genomic.variant_query``,
     and if any is refused the query returns nothing and raises ``VaultAccessDenied``.
     """
-    now = now or timezone.now()
+    now = timezone.now()  # validity is judged against the clock, never a caller's time
     decisions = list(decisions)
     if not decisions:
         raise ValidationFailed("decisions: at least one gate decision is required.")

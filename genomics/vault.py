@@ -195,7 +195,6 @@ def open_plaintext(
     actor,
     offset: int = 0,
     length: int | None = None,
-    now: datetime | None = None,
 ) -> Iterator[bytes]:
     """Stream the plaintext VCF of ``genomic_file`` (optionally a byte range of it).
 
@@ -203,9 +202,10 @@ def open_plaintext(
     subject or for another data category; every attempt is audited as
     ``genomic.read``. The checks, the audit and opening the Crypt4GH header happen
     before this returns, so a refusal or a destroyed key surfaces here, not on first
-    iteration. The subject's private key is dropped once the header is open.
+    iteration. The subject's private key is dropped once the header is open. Validity is
+    judged against the clock, never a caller-supplied time.
     """
-    now = now or timezone.now()
+    now = timezone.now()
     genomic_file = GenomicFile.objects.select_related("subject", "subject_key").get(
         pk=genomic_file.pk
     )
