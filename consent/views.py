@@ -38,6 +38,7 @@ from governance.ledger.models import AuditEvent
 from governance.roles import Role, role_required
 
 _CURIE = re.compile(r"\b(?:DUO|MONDO|DOID|ICD10|ICD10CM):[0-9A-Z.]+\b")
+_SHORTHANDS = "NRES|GRU|HMB|DS|POA|NPUNCU|NPU|NCU|IRB|GS|PUB|COL|RTN|TS|MOR|US|PS|IS|NMDS|GSO|CC|NPOA|RS"
 _FIELD_LABELS = {
     "permission": "What your data may be used for",
     "diseases": "Diseases",
@@ -61,22 +62,16 @@ def plain_error(message: str) -> tuple[str | None, str]:
     field = re.sub(r"\[\d+\]$", "", path.split(".")[-1]) if reason else None
     reason = reason or message
     reason = re.sub(r"\s*\((?:DUO|MONDO|DOID|ICD10|ICD10CM):[^)]*\)", "", reason)
-    reason = re.sub(
-        r"\b(?:NRES|GRU|HMB|DS|POA|NPU|NCU|NPUNCU|IRB|GS|PUB|COL|RTN|TS|MOR|US|PS|IS|NMDS|GSO|CC|NPOA|RS)\b\s*",
-        "",
-        reason,
-    )
+    reason = re.sub(rf"\s*\((?:{_SHORTHANDS})\)", "", reason)
+    reason = re.sub(rf"\b(?:{_SHORTHANDS})\b\s*", "", reason)
 
     def name(match):
         code = match.group(0)
-        return (
-            plain_language.term_label(code)
-            if code.startswith("DUO:")
-            else plain_language.disease_label(code)
-        )
+        return plain_language.term_label(code) if code.startswith("DUO:") else plain_language.disease_label(code)
 
     reason = _CURIE.sub(name, reason).strip()
-    sentence = reason[:1].upper() + reason[1:]
+    label = _FIELD_LABELS.get(field or "")
+    sentence = f"{label}: {reason}" if label else reason[:1].upper() + reason[1:]
     return (field if field in _FIELD_LABELS else None), sentence
 
 
@@ -143,8 +138,8 @@ def _save_consent(
             text_version=CURRENT_TEXT_VERSION,
         )
     except DomainError as exc:
-        field, sentence = plain_error(exc.message)
-        form.add_error(field if field in form.fields else None, sentence)
+        # Shown at the top of the form (some fields sit in a collapsed section).
+        form.add_error(None, plain_error(exc.message)[1])
         return None
 
 
