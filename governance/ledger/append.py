@@ -77,6 +77,11 @@ def leaf_hash_from_row(row: tuple, *, seq: int | None = None) -> bytes:
     ``seq`` overrides the row's own sequence number: verification uses it to find where
     a moved event was originally recorded.
     """
+    return hashlib.sha256(b"\x00" + leaf_document_from_row(row, seq=seq)).digest()
+
+
+def leaf_document_from_row(row: tuple, *, seq: int | None = None) -> bytes:
+    """The canonical JSON of a row fetched as ``LEAF_COLUMNS`` (what its leaf hash covers)."""
     (row_seq, occurred_at, actor, actor_id, role, action, object_type, object_id, subject, purpose, outcome, extra) = row
     document = {
         "seq": row_seq if seq is None else seq,
@@ -92,7 +97,7 @@ def leaf_hash_from_row(row: tuple, *, seq: int | None = None) -> bytes:
         "outcome": outcome,
         "extra": extra,
     }
-    return hashlib.sha256(b"\x00" + _CANONICAL.encode(document).encode("utf-8")).digest()
+    return _CANONICAL.encode(document).encode("utf-8")
 
 
 def _check_extra(value, path: str = "extra") -> None:
@@ -179,6 +184,8 @@ def audit_append(
         )
         # Round-trip the JSON so the hash covers exactly what the database will return.
         event.extra = json.loads(canonical_json(event.extra))
-        event.leaf_hash = leaf_hash(event).hex()
+        document = canonical_json(event_document(event))
+        event.document = document.decode("utf-8")
+        event.leaf_hash = hashlib.sha256(b"\x00" + document).hexdigest()
         event.save(force_insert=True)
     return event

@@ -19,6 +19,9 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=16, choices=[(o, o) for o in Outcome.ALL])
     extra = models.JSONField(default=dict, blank=True)
     leaf_hash = models.CharField(max_length=64)
+    # The canonical JSON the leaf hash covers, exactly as hashed. Verification on
+    # PostgreSQL hashes it in the database and checks it against the columns above.
+    document = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["seq"]

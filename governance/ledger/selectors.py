@@ -29,12 +29,12 @@ def tree_size() -> int:
 def leaf_rows(
     *, after: int = 0, upto: int | None = None, chunk_size: int = CHUNK
 ) -> Iterator[tuple]:
-    """Rows as ``LEAF_COLUMNS + ("leaf_hash",)`` in sequence order, ``after < seq <= upto``.
+    """Rows as ``LEAF_COLUMNS + ("leaf_hash", "document")`` in order, ``after < seq <= upto``.
 
     Keyset pagination: one bounded query per chunk, so memory stays flat over a
     million events and each query walks the primary key index.
     """
-    columns = (*LEAF_COLUMNS, "leaf_hash")
+    columns = (*LEAF_COLUMNS, "leaf_hash", "document")
     last = after
     while True:
         query = AuditEvent.objects.filter(seq__gt=last)

@@ -102,6 +102,8 @@ def installed(connection) -> bool:
             return cursor.fetchone()[0] == 2 * len(tables)
         if connection.vendor == "sqlite":
             names = [name for table in tables for name in _sqlite_trigger_names(table)]
+            if not names:
+                return True
             cursor.execute(
                 f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "  # noqa: S608
                 f"AND name IN ({', '.join(['%s'] * len(names))})",

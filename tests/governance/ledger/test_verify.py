@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 
 from governance.ledger import external, tasks
 from governance.ledger.actions import Action, Outcome
-from governance.ledger.append import leaf_hash
+from governance.ledger.append import canonical_json, event_document, leaf_hash
 from governance.ledger.models import AuditEvent, Checkpoint
 from governance.ledger.services import audit_verify_run, checkpoint_create
 from governance.ledger.verify import (
@@ -47,8 +47,10 @@ def _move(old: int, new: int) -> None:
 
 
 def _rehash(seq: int) -> None:
+    """What a thorough forger does: recompute the stored document and leaf hash."""
     event = AuditEvent.objects.get(seq=seq)
-    AuditEvent.objects.filter(seq=seq).update(leaf_hash=leaf_hash(event).hex())
+    document = canonical_json(event_document(event)).decode()
+    AuditEvent.objects.filter(seq=seq).update(leaf_hash=leaf_hash(event).hex(), document=document)
 
 
 def _tampered(**kwargs) -> LedgerTampered:
@@ -119,6 +121,7 @@ def test_an_inserted_event_is_found_and_named(sealed, unlocked):
     forged.outcome = Outcome.ALLOWED
     forged.extra = {"n": -1}
     forged.leaf_hash = leaf_hash(forged).hex()  # a forger can hash their own event
+    forged.document = canonical_json(event_document(forged)).decode()
     forged.save(force_insert=True)
     problem = _tampered()
     assert (problem.seq, problem.problem) == (seq, INSERTED)
@@ -141,6 +144,7 @@ def test_an_event_inserted_inside_a_checkpoint_is_named_by_the_external_tiles(se
         extra={},
     )
     forged.leaf_hash = leaf_hash(forged).hex()
+    forged.document = canonical_json(event_document(forged)).decode()
     forged.save(force_insert=True)
     problem = _tampered()
     assert (problem.seq, problem.problem) == (seq, INSERTED)
