@@ -46,6 +46,20 @@ def staging_dir() -> Path:
     return path
 
 
+def created_dirs() -> list[Path]:
+    """The vault folders that do not exist yet (to tidy away if an operation fails)."""
+    root = vault_root()
+    return [p for p in (root / ".staging", root) if not p.exists()]
+
+
+def remove_if_empty(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.rmdir()
+        except OSError:
+            pass  # not empty (another operation is using it) or already gone
+
+
 def blob_path(genomic_file: GenomicFile) -> Path:
     return vault_root() / genomic_file.storage_name
 

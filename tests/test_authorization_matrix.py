@@ -34,6 +34,10 @@ ALLOWED: dict[str, set[str]] = {
     "api:subject-list": {"steward"},
     "api:consent-list": {"steward"},
     "steward:home": {"steward"},
+    "steward:genomic_upload": {"steward"},
+    "steward:genomic_files": {"steward"},
+    "steward:key_status": {"steward"},
+    "api:genomic-file-list": {"steward"},
     "research:home": {"researcher"},
     "dac:home": {"dac_member"},
     "compliance:home": {"compliance"},
@@ -49,7 +53,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Sample values for URL kwargs, by kwarg name. These objects do not exist.
-SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999, "version": 999999}
+SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999, "version": 999999, "file_id": "00000000-0000-4000-8000-000000000000"}
 
 SKIP_PREFIXES = ("admin:", "static")
 

@@ -143,6 +143,7 @@ def genomic_file_ingest(
     """
     now = now or timezone.now()
     ingest_id = uuid.uuid4()
+    fresh_dirs = vault.created_dirs()
     workdir = vault.staging_dir() / f"ingest-{ingest_id.hex}"
     staged: list[vault.StagedBlob] = []
     published: list[Path] = []
@@ -210,6 +211,11 @@ def genomic_file_ingest(
         return summary
     except BaseException as exc:
         vault.discard([s.path for s in staged] + published)
+        if result is not None:
+            result.spills.close()
+            result = None
+        remove_tree(workdir)
+        vault.remove_if_empty(fresh_dirs)  # a failed first ingest leaves the vault as it was
         _audit_rejection(actor=actor, exc=exc, ingest_id=ingest_id, now=now)
         raise
     finally:
