@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "governance.gate",
     "genomics",
     "governance.access",
+    "governance.exports",
     "governance.compliance",
 ]
 

@@ -47,6 +47,7 @@ class Action:
     EXPORT_REQUEST = "export.request"
     EXPORT_START = "export.start"
     EXPORT_SUBJECT_REMOVED = "export.subject_removed"
+    EXPORT_SUBJECT_INCLUDED = "export.subject_included"
     EXPORT_COMPLETE = "export.complete"
     EXPORT_FAIL = "export.fail"
     EXPORT_CANCEL = "export.cancel"
