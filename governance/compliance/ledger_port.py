@@ -1,29 +1,21 @@
 """The few ledger operations the console and the patient view need, in one place.
 
-Everything the compliance app asks of the ledger (the leaf document an event hashes,
-inclusion proofs, checkpoints, verification) goes through this module, so the rest
-of the app does not depend on how the ledger computes them.
+Everything the compliance app asks of the ledger (leaf documents, inclusion proofs,
+checkpoints, verification) goes through this module and on to ``governance.ledger``,
+so the rest of the app does not depend on the ledger's internals.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from governance.ledger import merkle
+from governance.ledger import selectors as ledger_selectors
+from governance.ledger import services as ledger_services
 from governance.ledger.append import canonical_json, event_document
-from governance.ledger.models import AuditEvent
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    """An RFC 9162 inclusion proof of one event in the tree of ``tree_size`` leaves."""
-
-    leaf_index: int
-    tree_size: int
-    leaf_hash: bytes
-    audit_path: tuple[bytes, ...]
-    root_hash: bytes
+from governance.ledger.models import AuditEvent, Checkpoint
+from governance.ledger.notes import verifier_key
+from governance.ledger.verify import LedgerTampered
 
 
 @dataclass(frozen=True)
@@ -32,7 +24,7 @@ class CheckpointView:
 
     tree_size: int
     root_hash: bytes
-    created_at: object
+    created_at: datetime
     note: str
 
 
@@ -53,47 +45,50 @@ def leaf_bytes(event: AuditEvent) -> bytes:
     return canonical_json(event_document(event))
 
 
-def leaf_index(event: AuditEvent) -> int:
-    """Sequence numbers start at 1; tree leaves at 0."""
-    return event.seq - 1
-
-
-def _stored_leaves(lo: int, hi: int):
-    """Stored leaf hashes for tree indexes ``lo`` to ``hi`` (half-open): sequence numbers lo+1..hi."""
-    rows = AuditEvent.objects.filter(seq__gt=lo, seq__lte=hi).order_by("seq").values_list("leaf_hash", flat=True)
-    return (bytes.fromhex(value) for value in rows.iterator(chunk_size=5000))
-
-
-def inclusion_proof(event: AuditEvent, *, tree_size: int) -> InclusionProof:
-    """The proof that ``event`` is leaf ``seq - 1`` of the tree of ``tree_size`` leaves."""
-    index = leaf_index(event)
-    return InclusionProof(
-        leaf_index=index,
-        tree_size=tree_size,
-        leaf_hash=bytes.fromhex(event.leaf_hash),
-        audit_path=tuple(merkle.inclusion_proof(index, tree_size, _stored_leaves)),
-        root_hash=merkle.root_hash(_stored_leaves(0, tree_size)),
+def _view(checkpoint: Checkpoint | None) -> CheckpointView | None:
+    if checkpoint is None:
+        return None
+    return CheckpointView(
+        tree_size=checkpoint.tree_size,
+        root_hash=bytes.fromhex(checkpoint.root_hash),
+        created_at=checkpoint.created_at,
+        note=checkpoint.note,
     )
 
 
 def latest_checkpoint() -> CheckpointView | None:
     """The newest signed checkpoint, or None before the first one is made."""
-    return None
+    return _view(ledger_selectors.latest_checkpoint())
 
 
-def checkpoint_covering(seq: int) -> CheckpointView | None:
-    """The oldest checkpoint whose tree contains event ``seq``, or None if none does yet."""
-    return None
+def checkpoint_for(seq: int) -> CheckpointView:
+    """The oldest checkpoint whose tree contains event ``seq``, signing one now if none does."""
+    checkpoint = ledger_selectors.checkpoint_covering(seq)
+    if checkpoint is None:
+        checkpoint = ledger_services.checkpoint_create(actor="system:on_demand")
+    return _view(checkpoint)
 
 
-def verify() -> VerificationOutcome:
-    """Recompute every leaf hash and check that sequence numbers are dense."""
-    size = 0
-    for seq, stored in AuditEvent.objects.order_by("seq").values_list("seq", "leaf_hash").iterator():
-        size += 1
-        if seq != size:
-            return VerificationOutcome(False, size - 1, size, "missing or inserted event")
-        event = AuditEvent.objects.get(seq=seq)
-        if hashlib.sha256(b"\x00" + leaf_bytes(event)).hexdigest() != stored:
-            return VerificationOutcome(False, size - 1, seq, "edited event")
-    return VerificationOutcome(True, size, None, "")
+def inclusion_bundle(*, actor, event: AuditEvent, tree_size: int) -> dict:
+    """The ledger's inclusion proof bundle for ``event`` in the tree of ``tree_size``.
+
+    The ledger records the view (``audit.view`` with the event's subject code).
+    """
+    return ledger_services.inclusion_proof_issue(actor=actor, event=event, size=tree_size)
+
+
+def checkpoint_verifier_key() -> str:
+    """The signed-note verifier key (``name+hash+base64 key``) for standard note tools."""
+    return verifier_key()
+
+
+def verify(*, actor) -> VerificationOutcome:
+    """Verify the whole ledger against its stored and external checkpoints.
+
+    The ledger records the run (``audit.verify``, outcome ``failed`` on tampering).
+    """
+    try:
+        report = ledger_services.audit_verify_run(actor=actor)
+    except LedgerTampered as exc:
+        return VerificationOutcome(False, ledger_selectors.tree_size(), exc.seq, exc.message)
+    return VerificationOutcome(True, report.tree_size, None, "")

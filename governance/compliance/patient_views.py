@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from governance.compliance import selectors, services
 from governance.compliance.plain import describe_events
 from governance.compliance.proofs import VERIFY_SNIPPET, inclusion_proof_document
-from governance.errors import NotFound
+from governance.errors import IntegrityFailure, NotFound
 from governance.roles import Role, role_required
 
 PAGE_SIZE = 25
@@ -45,15 +45,16 @@ def access_list(request):
 @never_cache
 @role_required(Role.PATIENT)
 def access_proof(request, seq: int):
-    """The inclusion proof of one event about the patient, as a JSON download."""
+    """The inclusion proof of one event about the patient, as a JSON download (the ledger records the view)."""
     try:
         event = selectors.patient_event_get_for_user(user=request.user, seq=seq)
     except NotFound:
         raise Http404 from None
-    document = inclusion_proof_document(event)
-    services.audit_view_record(
-        actor=request.user, view="patient_proof", subject_code=event.subject_code, object_id=str(event.seq)
-    )
+    try:
+        document = inclusion_proof_document(actor=request.user, event=event)
+    except IntegrityFailure:
+        # The ledger does not verify here: no proof is better than a misleading one.
+        return render(request, "portal_access/proof_unavailable.html", status=503)
     response = HttpResponse(json.dumps(document, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="helix-proof-event-{event.seq}.json"'
     response["Cache-Control"] = "no-store"

@@ -2,8 +2,8 @@
 
 The document carries everything needed to check, without trusting the platform, that
 the event is in the ledger: the leaf document and its RFC 6962 leaf hash, the leaf's
-index, the tree size, the audit path, the root, and the signed checkpoint note whose
-Ed25519 key is published at ``/.well-known/jwks.json``.
+index, the tree size, the audit path, the root, and the signed checkpoint note for
+that very tree size, whose Ed25519 key is published at ``/.well-known/jwks.json``.
 """
 
 from __future__ import annotations
@@ -17,30 +17,27 @@ from governance.ledger.models import AuditEvent
 PROOF_FORMAT = "helix-consent/inclusion-proof/v1"
 
 
-def inclusion_proof_document(event: AuditEvent) -> dict:
+def inclusion_proof_document(*, actor, event: AuditEvent) -> dict:
     """The downloadable proof for ``event``, against the oldest checkpoint that covers it.
 
-    An event newer than every checkpoint is proved against the current tree, without a
-    signed note; the document says so, and a later download carries the checkpoint.
+    When no checkpoint covers the event yet, one is signed now, so every proof comes
+    with a signed note for exactly its tree size. The ledger records the view.
     """
-    checkpoint = ledger_port.checkpoint_covering(event.seq)
-    if checkpoint is not None:
-        tree_size = checkpoint.tree_size
-    else:
-        tree_size = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or event.seq
-    proof = ledger_port.inclusion_proof(event, tree_size=tree_size)
+    checkpoint = ledger_port.checkpoint_for(event.seq)
+    bundle = ledger_port.inclusion_bundle(actor=actor, event=event, tree_size=checkpoint.tree_size)
     return {
         "format": PROOF_FORMAT,
         "hashing": "RFC 6962: leaf = SHA-256(0x00 || leaf_json), node = SHA-256(0x01 || left || right)",
-        "leaf_document": ledger_port.leaf_document(event),
+        "leaf_document": bundle["leaf"],
         "leaf_json": ledger_port.leaf_bytes(event).decode("utf-8"),
-        "leaf_hash": proof.leaf_hash.hex(),
-        "leaf_index": proof.leaf_index,
-        "tree_size": proof.tree_size,
-        "audit_path": [node.hex() for node in proof.audit_path],
-        "root_hash": proof.root_hash.hex(),
-        "checkpoint": checkpoint.note if checkpoint else None,
-        "checkpoint_pending": checkpoint is None,
+        "leaf_hash": bundle["leaf_hash"],
+        "leaf_index": bundle["leaf_index"],
+        "tree_size": bundle["tree_size"],
+        "audit_path": bundle["proof"],
+        "root_hash": bundle["root_hash"],
+        "checkpoint": checkpoint.note,
+        "checkpoint_signed_at": checkpoint.created_at.isoformat(),
+        "checkpoint_verifier_key": ledger_port.checkpoint_verifier_key(),
         "public_keys": settings.HELIX_ISSUER.rstrip("/") + reverse("jwks"),
     }
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from governance.audit import Action, Outcome, audit_append
+from governance.audit import Action, audit_append
 from governance.compliance import ledger_port
 from governance.compliance.forms import EventFilter
 from governance.compliance.models import VerificationRun
@@ -57,15 +57,15 @@ def audit_export_record(
     )
 
 
-@transaction.atomic
 def ledger_verification_run(*, actor, now: datetime | None = None) -> VerificationRun:
-    """Verify the whole ledger now, keep the result, and record the run in the ledger.
+    """Verify the whole ledger now and keep the result for the console.
 
-    A failed verification is stored and audited with outcome ``failed`` and the first
-    bad sequence number; it does not raise, because the console must show it.
+    The ledger records the run itself (``audit.verify``, outcome ``failed`` and the
+    first bad sequence number on tampering). A failed verification is stored, not
+    raised, because the console must show it.
     """
     now = now or timezone.now()
-    outcome = ledger_port.verify()
+    outcome = ledger_port.verify(actor=actor)
     checkpoint = ledger_port.latest_checkpoint()
     run = VerificationRun(
         started_at=now,
@@ -79,11 +79,4 @@ def ledger_verification_run(*, actor, now: datetime | None = None) -> Verificati
     )
     run.full_clean()
     run.save()
-    audit_append(
-        actor=actor, action=Action.AUDIT_VERIFY, object_type="audit_verification", object_id=run.pk,
-        outcome=Outcome.ALLOWED if outcome.ok else Outcome.FAILED,
-        extra={"tree_size": outcome.tree_size, "first_bad_seq": outcome.first_bad_seq,
-               "checkpoint_size": run.checkpoint_size},
-        now=now,
-    )
     return run

@@ -216,3 +216,27 @@ def test_verification_runs_on_post_and_the_result_is_shown(ledger, client_for):
     assert b"Intact" in response.content
     event = AuditEvent.objects.get(action=Action.AUDIT_VERIFY)
     assert (event.outcome, event.extra["tree_size"], event.actor_id) == ("allowed", size, ledger.compliance.pk)
+
+
+def test_a_tampered_ledger_fails_verification_naming_the_first_bad_event(ledger, client_for):
+    from governance.ledger import triggers
+
+    target = AuditEvent.objects.filter(action=Action.GENOMIC_READ).order_by("seq").first()
+    with triggers.suspended():
+        AuditEvent.objects.filter(seq=target.seq).update(purpose="grant:8")
+    response = client_for(ledger.compliance).post(reverse("compliance:verification_run"), follow=True)
+    run = VerificationRun.objects.get()
+    assert not run.ok
+    assert run.first_bad_seq == target.seq
+    assert f"Verification failed at event {target.seq}" in response.content.decode()
+    failed = AuditEvent.objects.get(action=Action.AUDIT_VERIFY)
+    assert (failed.outcome, failed.extra["seq"]) == ("failed", target.seq)
+
+
+def test_the_verification_page_shows_the_latest_signed_checkpoint(ledger, client_for):
+    from governance.ledger.services import checkpoint_create
+
+    checkpoint = checkpoint_create()
+    html = client_for(ledger.compliance).get(reverse("compliance:verification")).content.decode()
+    assert checkpoint.root_hash in html
+    assert checkpoint.note.splitlines()[2] in html
