@@ -61,6 +61,8 @@ class Parsed:
     alts: list[str]
     alleles: np.ndarray | None  # (samples, ploidy) allele indices; -1 missing, -2 absent
     genotypes: list[tuple[int, ...]] | None = None  # the same, for small sample counts
+    ploidy: np.ndarray | None = None  # per sample, with ``alleles``
+    hom_ref: np.ndarray | None = None  # per sample: every called allele is REF
 
 
 class RecordChecker:
@@ -116,7 +118,9 @@ class RecordChecker:
                 genotypes = self._small_genotypes(number, fields, len(alts))
             else:
                 alleles = variant.genotype.array()[:, :-1]
-                self._check_genotypes(number, alleles, len(alts))
+                ploidy, hom_ref = self._check_genotypes(number, alleles, len(alts))
+                self.records += 1
+                return Parsed(fields, chrom, pos, ref, alts, alleles, None, ploidy, hom_ref)
         self.records += 1
         return Parsed(fields, chrom, pos, ref, alts, alleles, genotypes)
 
@@ -215,29 +219,46 @@ class RecordChecker:
             if "GT" in keys and keys[0] != "GT":
                 raise VcfInvalid(number, "format", "GT must be the first FORMAT key.")
 
-    def _check_genotypes(self, number: int, alleles: np.ndarray, n_alts: int) -> None:
-        if alleles.size and alleles.max() > n_alts:
+    def _check_genotypes(
+        self, number: int, alleles: np.ndarray, n_alts: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Check allele indices and ploidy; return (ploidy, homozygous-reference) per sample.
+
+        Works column by column (one 1-D array per allele slot): cheaper than reductions
+        along an axis when there are thousands of samples and two slots.
+        """
+        slots = [alleles[:, i] for i in range(alleles.shape[1])]
+        top = max(int(slot.max()) for slot in slots) if alleles.size else -1
+        if top > n_alts:
             column = int(np.flatnonzero((alleles > n_alts).any(axis=1))[0]) + 1
             raise VcfInvalid(
                 number,
                 "genotype",
-                f"sample column {column}: a genotype names allele {int(alleles.max())}, "
+                f"sample column {column}: a genotype names allele {top}, "
                 f"but the record has {n_alts} ALT allele(s).",
             )
-        if not self._check_ploidy:
-            return
-        ploidy = (alleles != -2).sum(axis=1)
-        called = (alleles >= 0).any(axis=1)
-        known = self._ploidy >= 0
-        bad = known & called & (ploidy != self._ploidy)
-        if bad.any():
-            column = int(np.flatnonzero(bad)[0])
-            raise VcfInvalid(
-                number,
-                "ploidy",
-                f"sample column {column + 1}: genotype ploidy {int(ploidy[column])} differs from ploidy "
-                f"{int(self._ploidy[column])} earlier on this contig.",
-            )
-        fresh = ~known & called
-        if fresh.any():
-            self._ploidy[fresh] = ploidy[fresh]
+        first = slots[0]
+        ploidy = np.ones(len(first), dtype=np.int64)
+        hom_ref = first == 0
+        for slot in slots[1:]:
+            present = slot != -2
+            ploidy += present
+            hom_ref &= (slot == 0) | ~present
+        if self._check_ploidy:
+            called = first >= 0
+            for slot in slots[1:]:
+                called |= slot >= 0
+            known = self._ploidy >= 0
+            bad = known & called & (ploidy != self._ploidy)
+            if bad.any():
+                column = int(np.flatnonzero(bad)[0])
+                raise VcfInvalid(
+                    number,
+                    "ploidy",
+                    f"sample column {column + 1}: genotype ploidy {int(ploidy[column])} differs from ploidy "
+                    f"{int(self._ploidy[column])} earlier on this contig.",
+                )
+            fresh = ~known & called
+            if fresh.any():
+                self._ploidy[fresh] = ploidy[fresh]
+        return ploidy, hom_ref

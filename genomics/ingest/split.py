@@ -256,10 +256,11 @@ def _targets(
     )
     fixed = "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"])
     targets = []
+    mentioned = any(mentions for _, mentions in meta)
     for index, (column, code) in enumerate(chosen):
         own = samples[column]
         text = common
-        if any(mentions for _, mentions in meta):
+        if mentioned:
             lines = []
             for line, mentions in meta:
                 if not mentions:
@@ -302,6 +303,7 @@ class _Splitter:
             self.by_column[target.column] = target.index
         self.mapped = self.by_column >= 0
         self.columns = np.array([t.column for t in targets], dtype=np.int64)
+        self.all_mapped = len(targets) == n_samples  # targets are in column order then
         self.buffered_bytes = 0
 
     def add(self, parsed, index) -> None:
@@ -315,9 +317,10 @@ class _Splitter:
                 [c for c in self.columns.tolist() if any(a != 0 for a in genotypes[c])],
                 dtype=np.int64,
             )
+        elif self.all_mapped:
+            keep = np.flatnonzero(~parsed.hom_ref)
         else:
-            hom_ref = ((alleles == 0) | (alleles == -2)).all(axis=1) & (alleles[:, 0] == 0)
-            keep = np.flatnonzero(self.mapped & ~hom_ref)
+            keep = np.flatnonzero(self.mapped & ~parsed.hom_ref)
         targets, by_column = self.targets, self.by_column
         size = 0
         for column in keep.tolist():
@@ -336,26 +339,36 @@ class _Splitter:
 
     def _index(self, parsed, alleles: np.ndarray, index) -> None:
         chrom = normalise_chrom(parsed.chrom)
-        mapped_alleles = alleles[self.columns]
-        ploidy = (mapped_alleles != -2).sum(axis=1)
+        slots = [alleles[:, i] for i in range(alleles.shape[1])]
+        ploidy = parsed.ploidy
         rows = []
         for alt_number, alt in enumerate(parsed.alts, start=1):
             if alt == "*":
                 continue  # a spanning deletion is indexed at the deletion's own record
-            count = (mapped_alleles == alt_number).sum(axis=1)
+            count = slots[0] == alt_number
+            if len(slots) > 1:
+                count = count.astype(np.int64)
+                for slot in slots[1:]:
+                    count += slot == alt_number
             carriers = np.flatnonzero(count)
+            if not self.all_mapped:
+                carriers = carriers[self.mapped[carriers]]
             if not carriers.size:
                 continue
+            carrier_ploidy = ploidy[carriers]
             zyg = np.where(
-                ploidy[carriers] == 1, 2, np.where(count[carriers] == ploidy[carriers], 1, 0)
+                carrier_ploidy == 1, 2, np.where(count[carriers] == carrier_ploidy, 1, 0)
             )
+            owners = carriers if self.all_mapped else self.by_column[carriers]
             middle = f"\t{chrom}\t{parsed.pos}\t{parsed.ref}\t{alt}\t"
+            owner_list = owners.tolist()
             rows.extend(
                 f"{t}{middle}{_ZYGOSITY[z]}\n"
-                for t, z in zip(carriers.tolist(), zyg.tolist(), strict=True)
+                for t, z in zip(owner_list, zyg.tolist(), strict=True)
             )
-            for t in carriers.tolist():
-                self.targets[t].variants += 1
+            targets = self.targets
+            for t in owner_list:
+                targets[t].variants += 1
         if rows:
             index.write("".join(rows))
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from consent.models import Subject
@@ -184,8 +185,11 @@ def genomic_file_ingest(
                 subject__in=subjects.values(), destroyed_at__isnull=True
             )
         }
+        versions = _last_key_versions(
+            [s for code, s in subjects.items() if code not in keys_by_code]
+        )
         new_keys = [
-            new_subject_key(subject=s, now=now, version=_next_key_version(s))
+            new_subject_key(subject=s, now=now, version=versions.get(s.pk, 0) + 1)
             for code, s in subjects.items()
             if code not in keys_by_code
         ]
@@ -224,14 +228,17 @@ def genomic_file_ingest(
         remove_tree(workdir)
 
 
-def _next_key_version(subject: Subject) -> int:
-    last = (
-        SubjectKey.objects.filter(subject=subject)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
+def _last_key_versions(subjects: list[Subject]) -> dict[int, int]:
+    """The highest key version each subject ever had (destroyed keys included), in one query."""
+    if not subjects:
+        return {}
+    rows = (
+        SubjectKey.objects.filter(subject__in=subjects)
+        .values("subject_id")
+        .annotate(last=Max("version"))
+        .order_by()
     )
-    return (last or 0) + 1
+    return {row["subject_id"]: row["last"] for row in rows}
 
 
 def _record(
@@ -356,15 +363,17 @@ def _insert_variants(index_path: Path, files: list[GenomicFile], assembly: str) 
                 for row in rows():
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+        # SQLite: the driver's own executemany, skipping Django's per-call wrapping.
+        sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+        raw = cursor.cursor
         batch = []
         for row in rows():
             batch.append(row)
             if len(batch) >= _VARIANT_BATCH:
-                cursor.executemany(sql, batch)
+                raw.executemany(sql, batch)
                 batch = []
         if batch:
-            cursor.executemany(sql, batch)
+            raw.executemany(sql, batch)
 
 
 def _audit_rejection(*, actor, exc: BaseException, ingest_id, now) -> None:
