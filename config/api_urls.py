@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("consent.api_urls")),
     path("", include("genomics.api_urls")),
     path("", include("governance.gate.api_urls")),
+    path("", include("governance.access.api_urls")),
 ]

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from governance import views as governance_views
+from governance.access.apis import PassportVisasApi
 
 urlpatterns = [
     path("", governance_views.home, name="home"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", governance_views.logout_view, name="logout"),
     path("healthz", governance_views.healthz, name="healthz"),
     path(".well-known/jwks.json", governance_views.jwks, name="jwks"),
+    path("ga4gh/passport/v1/visas", PassportVisasApi.as_view(), name="passport-visas"),
     path("portal/access/", include(("governance.compliance.urls_patient", "portal_access"))),
     path("portal/", include(("consent.urls", "portal"))),
     path("steward/", include(("genomics.urls", "steward"))),

@@ -50,6 +50,15 @@ ALLOWED: dict[str, set[str]] = {
     "compliance:verification": {"compliance"},
     "portal_access:list": {"patient", "other_patient"},
     "portal_access:how_to_verify": {"patient", "other_patient"},
+    "research:key": {"researcher"},
+    "research:request_new": {"researcher"},
+    "research:grants": {"researcher"},
+    "dac:grants": {"dac_member"},
+    "api:access-key-active": {"researcher"},
+    "api:access-request-list": {"researcher"},
+    "api:access-request-queue": {"dac_member"},
+    "api:access-grant-list": {"researcher", "dac_member"},
+    "passport-visas": {"researcher"},
 }
 
 # Sample values for URL kwargs, by kwarg name. These objects do not exist.

@@ -7,6 +7,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 
+from governance.gate.purpose import Purpose
+
 CATEGORY_CHOICES = (
     ("genomic", "Genomic"),
     ("clinical", "Clinical"),
@@ -114,9 +116,7 @@ class AccessRequest(models.Model):
         return f"request {self.pk} {self.status}"
 
     @property
-    def purpose(self):
-        from governance.gate.purpose import Purpose
-
+    def purpose(self) -> Purpose:
         return Purpose.from_dict(self.purpose_data)
 
     @property
@@ -207,10 +207,8 @@ class AccessGrant(models.Model):
         return f"grant {self.pk} {self.status}"
 
     @property
-    def purpose(self):
+    def purpose(self) -> Purpose:
         """The research purpose as a ``governance.gate.purpose.Purpose``."""
-        from governance.gate.purpose import Purpose
-
         return Purpose.from_dict(self.purpose_data)
 
     @property
