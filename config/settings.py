@@ -254,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "governance.audit_checkpoint", "schedule": 15 * 60},
     "audit-verify": {"task": "governance.audit_verify", "schedule": 60 * 60},
     "exports-reconcile": {"task": "governance.exports_reconcile", "schedule": 5 * 60},
+    "access-grants-expire": {"task": "governance.access_grants_expire", "schedule": 15 * 60},
 }
 
 # Security headers. Production turns on HTTPS-only behaviour; development stays usable
