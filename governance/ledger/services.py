@@ -37,48 +37,51 @@ def _resume_from(previous: Checkpoint | None) -> merkle.TreeBuilder:
 def checkpoint_create(*, actor="system", now: datetime | None = None) -> Checkpoint:
     """Sign the tree head of the ledger as it stands, store it and write it outside.
 
-    Holds the ledger lock, so the checkpoint covers exactly the events before its own
-    ``audit.checkpoint`` event, which is appended last. It continues from the previous
-    checkpoint's compact range and recomputes every leaf added since, refusing to sign
-    a ledger whose new events do not hash to what is stored. The note and the level-0
-    tiles are written to ``CHECKPOINT_DIR`` before the transaction commits, so a
-    checkpoint row never exists without its external copy.
+    The tree is computed without holding the ledger lock, so appends carry on: events
+    are numbered and committed in order under that lock, so the highest committed seq
+    ``N`` means events 1..N are all committed and will not change. The checkpoint
+    continues from the previous one's compact range and recomputes every leaf added
+    since, refusing to sign a ledger whose new events do not hash to what is stored.
+    The level-0 tiles and the note are written to ``CHECKPOINT_DIR`` before the row
+    commits, so a checkpoint row never exists without its external copy. Its own
+    ``audit.checkpoint`` event comes after the events it covers.
     """
     now = now or timezone.now()
+    previous = latest_checkpoint()
+    size = tree_size()
+    if previous is not None and previous.tree_size > size:
+        raise IntegrityFailure(
+            "The ledger is shorter than its latest checkpoint; run verify_audit."
+        )
+    builder = _resume_from(previous)
+    start = builder.size
+    tile_start = start - start % external.TILE_WIDTH
+    tile: list[bytes] = list(stored_leaf_hashes(tile_start, start))
+    expected = start + 1
+    for row in leaf_rows(after=start, upto=size):
+        leaf = leaf_hash_from_row(row[:12])
+        if row[0] != expected or leaf.hex() != row[12]:
+            raise IntegrityFailure(f"seq {expected}: the ledger does not verify; run verify_audit.")
+        builder.append(leaf)
+        tile.append(leaf)
+        expected += 1
+        if len(tile) == external.TILE_WIDTH:
+            external.write_tiles(tile_start, tile)
+            tile_start += external.TILE_WIDTH
+            tile = []
+    if builder.size != size:
+        raise IntegrityFailure(
+            "The ledger has fewer events than its last seq says; run verify_audit."
+        )
+    if tile:
+        external.write_tiles(tile_start, tile)
+    root = builder.root()
+    note = notes.sign_checkpoint(size, root)
     with transaction.atomic():
         lock_ledger()
-        size = tree_size()
-        previous = latest_checkpoint()
-        if previous is not None and previous.tree_size > size:
-            raise IntegrityFailure(
-                "The ledger is shorter than its latest checkpoint; run verify_audit."
-            )
-        builder = _resume_from(previous)
-        start = builder.size
-        tile_start = start - start % external.TILE_WIDTH
-        tile: list[bytes] = list(stored_leaf_hashes(tile_start, start))
-        expected = start + 1
-        for row in leaf_rows(after=start, upto=size):
-            leaf = leaf_hash_from_row(row[:12])
-            if row[0] != expected or leaf.hex() != row[12]:
-                raise IntegrityFailure(
-                    f"seq {expected}: the ledger does not verify; run verify_audit."
-                )
-            builder.append(leaf)
-            tile.append(leaf)
-            expected += 1
-            if len(tile) == external.TILE_WIDTH:
-                external.write_tiles(tile_start, tile)
-                tile_start += external.TILE_WIDTH
-                tile = []
-        if builder.size != size:
-            raise IntegrityFailure(
-                "The ledger has fewer events than its last seq says; run verify_audit."
-            )
-        if tile:
-            external.write_tiles(tile_start, tile)
-        root = builder.root()
-        note = notes.sign_checkpoint(size, root)
+        existing = Checkpoint.objects.filter(tree_size=size).first()
+        if existing is not None:  # another run signed the same tree head meanwhile
+            return existing
         checkpoint = Checkpoint(
             tree_size=size,
             root_hash=root.hex(),

@@ -147,3 +147,24 @@ def test_a_checkpoint_refuses_to_sign_an_edited_ledger(ledger, unlocked):
     with pytest.raises(IntegrityFailure, match="seq 3"):
         checkpoint_create()
     assert not Checkpoint.objects.exists()
+
+
+def test_events_appended_while_a_checkpoint_is_computed_follow_it(ledger, monkeypatch):
+    from governance.ledger import services
+    from governance.ledger.verify import verify_ledger
+
+    ledger(5)
+    original = services.leaf_rows
+
+    def rows_with_a_concurrent_append(**kwargs):
+        for index, row in enumerate(original(**kwargs)):
+            if index == 2:
+                ledger(1, start=100)  # another writer, not blocked by the checkpoint
+            yield row
+
+    monkeypatch.setattr(services, "leaf_rows", rows_with_a_concurrent_append)
+    checkpoint = checkpoint_create()
+    assert checkpoint.tree_size == 5
+    assert AuditEvent.objects.get(seq=6).extra["n"] == 100
+    assert AuditEvent.objects.get(seq=7).action == Action.AUDIT_CHECKPOINT
+    assert verify_ledger().tree_size == 7
