@@ -40,6 +40,13 @@ def cohort_exports_of_researcher(*, user, grant=None) -> QuerySet[CohortExport]:
     return exports.order_by("-requested_at", "-id")
 
 
+def cohort_export_exists(*, user, grant, key: str | None) -> bool:
+    """Whether ``user`` already asked for an export under ``grant`` with this key."""
+    if not key:
+        return False
+    return CohortExport.objects.filter(researcher=user, grant=grant, idempotency_key=key).exists()
+
+
 def export_root() -> Path:
     """Where published exports live; read at call time so tests can move it."""
     return Path(settings.EXPORT_DIR)
@@ -98,3 +105,25 @@ def stale_exports(*, now: datetime, deadline_seconds: int) -> QuerySet[CohortExp
         Q(state=ExportState.QUEUED, queued_at__lt=now - timedelta(seconds=deadline_seconds))
         | Q(state=ExportState.RUNNING, lease_expires_at__lt=now)
     ).order_by("id")
+
+
+def consent_status_for_grant(subject, grant, at: datetime) -> str:
+    """``active``, ``withdrawn`` or ``out_of_scope``: may an export under ``grant`` use
+    ``subject`` at ``at``? Asked of the gate without auditing (a description, not a use)."""
+    from governance.gate.decide import consent_in_force, decide
+
+    record = consent_in_force(subject=subject, at=at)
+    if record is not None and record.status == "withdrawn":
+        return "withdrawn"
+    for category in grant.categories:
+        decision = decide(
+            subject=subject,
+            purpose=grant.purpose,
+            purpose_id=grant.purpose_id,
+            category=category,
+            at=at,
+            audit=False,
+        )
+        if not decision.allowed:
+            return "out_of_scope"
+    return "active"

@@ -2,7 +2,10 @@
 
 Each subject's file is read once, through the vault's gated ``open_plaintext``, and kept
 in memory as (record index, genotype) pairs, so a rebuild after a late withdrawal only
-drops columns. The file written is a bgzip VCF with samples named by pseudonym, only the
+drops columns. Files split from a multi-sample VCF list only the subject's
+non-reference records (their header says so), so a record absent from such a file is
+homozygous reference (written ``0/0``); absent from a whole single-sample file, it is
+missing (``./.``). The cohort file lists the records at least one member carries. The file written is a bgzip VCF with samples named by pseudonym, only the
 ``GT`` field and no INFO (the source's INFO describes its own cohort, not this one),
 restricted to the requested regions; it exists in plaintext only inside the run's
 temporary folder and is removed as soon as its Crypt4GH copy is written.
@@ -18,9 +21,12 @@ import numpy as np
 import pysam
 
 from genomics import crypt4gh
+from genomics.ingest.split import SPLIT_NOTE
 from governance.exports.criteria import Region, normal_contig
 
 MISSING = b"./."
+HOM_REF = b"0/0"
+_SPLIT_NOTE = SPLIT_NOTE.encode()
 _KEPT_META = (b"##fileformat=", b"##reference=", b"##contig=", b"##FILTER=")
 _GT_FORMAT = b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'
 _COLUMNS = b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT"
@@ -36,7 +42,8 @@ class GenotypeStore:
     records: dict[bytes, int] = field(default_factory=dict)  # "CHROM..FILTER" prefix -> row
     order: list[tuple[int, int, bytes]] = field(default_factory=list)  # (contig rank, pos, prefix)
     contigs: dict[str, int] = field(default_factory=dict)
-    columns: dict[int, tuple[np.ndarray, list[bytes]]] = field(default_factory=dict)
+    # subject id -> (record rows, calls, the call of a record the file does not list)
+    columns: dict[int, tuple[np.ndarray, list[bytes], bytes]] = field(default_factory=dict)
     _wanted: dict[bytes, bool] = field(default_factory=dict)
 
     def add(self, subject_id: int, chunks) -> int:
@@ -44,12 +51,15 @@ class GenotypeStore:
         data = b"".join(chunks)
         rows: list[int] = []
         calls: list[bytes] = []
+        absent = MISSING
         records, wanted = self.records, self._wanted
         for line in data.split(b"\n"):
             if not line:
                 continue
             if line[0] == 35:  # "#"
-                if not self.meta_read and line.startswith(_KEPT_META):
+                if line == _SPLIT_NOTE:
+                    absent = HOM_REF
+                elif not self.meta_read and line.startswith(_KEPT_META):
                     self.meta.append(line)
                 continue
             prefix, _info, fmt, sample = line.rsplit(b"\t", 3)
@@ -68,7 +78,7 @@ class GenotypeStore:
             rows.append(records[prefix])
             calls.append(gt)
         self.meta_read = True
-        self.columns[subject_id] = (np.asarray(rows, dtype=np.int64), calls)
+        self.columns[subject_id] = (np.asarray(rows, dtype=np.int64), calls, absent)
         return len(rows)
 
     def _admit(self, prefix: bytes) -> bool:
@@ -101,7 +111,9 @@ class GenotypeStore:
         order = sorted(range(len(self.order)), key=lambda i: self.order[i][:2])
         matrix = np.full((len(self.order), len(samples)), MISSING, dtype=object)
         for column, (subject_id, _name) in enumerate(samples):
-            rows, calls = self.columns[subject_id]
+            rows, calls, absent = self.columns[subject_id]
+            if absent != MISSING:
+                matrix[:, column] = absent
             if len(rows):
                 matrix[rows, column] = calls
         head = self.header(subject_codes=subject_codes)
