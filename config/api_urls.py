@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("consent.api_urls")),
     path("", include("genomics.api_urls")),
     path("", include("governance.gate.api_urls")),
+    path("", include("governance.exports.api_urls")),
     path("", include("governance.access.api_urls")),
 ]
