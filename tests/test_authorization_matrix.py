@@ -59,10 +59,12 @@ ALLOWED: dict[str, set[str]] = {
     "api:access-request-queue": {"dac_member"},
     "api:access-grant-list": {"researcher", "dac_member"},
     "passport-visas": {"researcher"},
+    "research:exports": {"researcher"},
+    "api:export-list": {"researcher"},
 }
 
 # Sample values for URL kwargs, by kwarg name. These objects do not exist.
-SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999, "version": 999999, "file_id": "00000000-0000-4000-8000-000000000000"}
+SAMPLE_KWARGS: dict[str, object] = {"pk": 999999, "id": 999999, "code": "HX-0000000000", "seq": 999999, "version": 999999, "file_id": "00000000-0000-4000-8000-000000000000", "name": "manifest.json"}
 
 SKIP_PREFIXES = ("admin:", "static")
 
