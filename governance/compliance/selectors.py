@@ -18,6 +18,7 @@ from consent.models import Subject
 from governance.compliance.forms import EventFilter
 from governance.compliance.models import VerificationRun
 from governance.errors import NotFound
+from governance.ledger import selectors as ledger_selectors
 from governance.ledger.actions import Outcome
 from governance.ledger.models import AuditEvent
 
@@ -165,11 +166,8 @@ def patient_subject_for_user(*, user) -> Subject:
 def patient_events(*, user) -> QuerySet[AuditEvent]:
     """The events about the patient's own subject, newest first."""
     subject = patient_subject_for_user(user=user)
-    return (
-        AuditEvent.objects.filter(subject_code=subject.code)
-        .exclude(action__in=AUDIT_READ_ACTIONS, actor_id=user.pk)
-        .order_by("-seq")
-    )
+    events = ledger_selectors.events_for_subject(subject_code=subject.code)
+    return events.exclude(action__in=AUDIT_READ_ACTIONS, actor_id=user.pk)
 
 
 def patient_event_get_for_user(*, user, seq) -> AuditEvent:
