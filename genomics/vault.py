@@ -31,6 +31,7 @@ from genomics.exceptions import VaultAccessDenied
 from genomics.models import FileState, GenomicFile, subject_key_context
 from governance import keys
 from governance.audit import Action, Outcome, audit_append
+from governance.errors import NotFound
 from governance.gate.decision import Decision
 
 GENOMIC = "genomic"
@@ -220,9 +221,13 @@ def open_plaintext(
     judged against the clock, never a caller-supplied time.
     """
     now = timezone.now()
-    genomic_file = GenomicFile.objects.select_related("subject", "subject_key").get(
-        pk=genomic_file.pk
+    genomic_file = (
+        GenomicFile.objects.select_related("subject", "subject_key")
+        .filter(pk=genomic_file.pk)
+        .first()
     )
+    if genomic_file is None:
+        raise NotFound()
     refusal = _refusal(genomic_file, decision, now)
     audit_gated_access(
         actor=actor,

@@ -20,7 +20,6 @@ the target's own sample is rewritten to its subject code.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from genomics.exceptions import SampleMapInvalid, VcfInvalid
 from genomics.ingest.header import SAMPLE_META_KEYS, HeaderReader, VcfHeader, header_end_error
 from genomics.ingest.records import RecordChecker, normalise_chrom
 from genomics.ingest.source import LineSource
+from genomics.ingest.spill import Segments, Spills
 
 _BUFFER_BUDGET = 32 << 20  # plaintext bytes held before spilling to the work files
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
@@ -62,80 +62,7 @@ class Target:
     def open_plaintext(self, spills: Spills) -> BinaryIO:
         """The target's VCF: its header, its spilled segments, then what is still buffered."""
         tail = "".join(self.buffered).encode()
-        return _Segments(self.header, spills, self.segments, tail)
-
-
-class Spills:
-    """Append-only work files holding buffered plaintext of many targets, one file per spill.
-
-    Spilling every target into one shared file costs one file creation per budget's
-    worth of data instead of one per subject. Reads use ``os.pread`` so several threads
-    can encrypt different targets from the same files at once.
-    """
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self._fds: list[int] = []
-
-    def write(self, targets: list[Target]) -> None:
-        number = len(self._fds)
-        path = self.workdir / f"spill-{number:05d}.bin"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        self._fds.append(fd)
-        offset = 0
-        with os.fdopen(os.dup(fd), "wb", buffering=1 << 20) as out:
-            for target in targets:
-                if target.buffered:
-                    data = "".join(target.buffered).encode()
-                    out.write(data)
-                    target.segments.append((number, offset, len(data)))
-                    offset += len(data)
-                    target.buffered.clear()
-
-    def pread(self, spill: int, length: int, offset: int) -> bytes:
-        return os.pread(self._fds[spill], length, offset)
-
-    def close(self) -> None:
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = []
-
-
-class _Segments(io.RawIOBase):
-    """A header, segments of spill files, then a tail, read as one stream."""
-
-    def __init__(
-        self, header: bytes, spills: Spills, segments: list[tuple[int, int, int]], tail: bytes
-    ):
-        self._pieces: list = [header, *segments, tail]
-        self._spills = spills
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer).cast("B")
-        while self._pieces:
-            piece = self._pieces[0]
-            if isinstance(piece, bytes):
-                data = piece[self._pos : self._pos + len(view)]
-                size = len(piece)
-            else:
-                spill, offset, size = piece
-                data = self._spills.pread(
-                    spill, min(len(view), size - self._pos), offset + self._pos
-                )
-            if data:
-                view[: len(data)] = data
-                self._pos += len(data)
-                if self._pos >= size:
-                    self._pieces.pop(0)
-                    self._pos = 0
-                return len(data)
-            self._pieces.pop(0)
-            self._pos = 0
-        return 0
+        return Segments(self.header, spills, self.segments, tail)
 
 
 @dataclass
