@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -99,7 +100,7 @@ def _named(prefix: str, code: str, column: str, value: str) -> Q:
     return _has(prefix, code) & ~Q(JsonListHas(prefix + column, value))
 
 
-def conditions(purpose: Purpose, category: str, at: datetime, *, prefix: str, consent_ref) -> Q:
+def conditions(purpose: Purpose, category: str, at: datetime, *, prefix: str, consent_id: str) -> Q:
     """The Q a consent version (columns under ``prefix``) must satisfy for this purpose."""
     p, today = purpose, at.astimezone(UTC).date()
     use_date = p.date or today
@@ -118,9 +119,10 @@ def conditions(purpose: Purpose, category: str, at: datetime, *, prefix: str, co
         covered = Q(**{f"{prefix}permission": duo.DS})
         for disease in p.diseases:
             terms = list(covering_terms(disease, generation=generation))
-            covered &= Q(
-                Exists(ConsentDisease.objects.filter(consent_id=consent_ref, term__in=terms))
-            )
+            # One uncorrelated IN-subquery per disease: the database builds the set of
+            # consents naming a covering term once, then probes it per row.
+            with_term = ConsentDisease.objects.filter(term__in=terms).values("consent_id")
+            covered &= Q(**{f"{consent_id}__in": with_term})
         allowed |= covered
     q &= allowed
     # The modifiers, each excluding the consents whose condition this purpose fails.
@@ -151,9 +153,11 @@ def conditions(purpose: Purpose, category: str, at: datetime, *, prefix: str, co
         excluded.append(_has(prefix, duo.NPOA))
     if p.category == duo.CC:
         q &= _has(prefix, duo.CC)
+    passes = Q()
     for condition in excluded:
-        q &= ~condition
-    return q
+        passes &= ~condition
+    # Most consents carry no modifier: one comparison lets them skip every LIKE.
+    return q & (Q(**{f"{prefix}modifiers": ""}) | passes)
 
 
 def eligible_subjects(
@@ -163,8 +167,8 @@ def eligible_subjects(
     ``category`` data, as a queryset ordered by primary key. Erased subjects never are.
 
     When no consent version was recorded after ``at``, each subject's in-force version
-    is its ``current_consent`` (one join); otherwise a correlated subquery finds the
-    version recorded last at or before ``at``.
+    is its ``current_consent`` (one join); otherwise it is the version recorded last at
+    or before ``at``, found per subject in SQL.
     """
     if category not in CATEGORIES:
         raise ValidationFailed(f"category: expected one of {', '.join(CATEGORIES)}")
@@ -172,19 +176,23 @@ def eligible_subjects(
     subjects = Subject.objects.filter(erased_at__isnull=True)
     if not ConsentRecord.objects.filter(recorded_at__gt=at).exists():
         q = conditions(
-            purpose,
-            category,
-            at,
-            prefix="current_consent__",
-            consent_ref=OuterRef("current_consent_id"),
+            purpose, category, at, prefix="current_consent__", consent_id="current_consent_id"
         )
         return subjects.filter(q).order_by("pk")
-    in_force = (
-        ConsentRecord.objects.filter(subject_id=OuterRef("subject_id"), recorded_at__lte=at)
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-    records = ConsentRecord.objects.filter(pk=Subquery(in_force)).filter(
-        conditions(purpose, category, at, prefix="", consent_ref=OuterRef("pk"))
-    )
+    # The version in force: the one recorded last at or before ``at``. PostgreSQL runs
+    # "no later version recorded by then" as a hash anti-join; SQLite is faster probing
+    # its (subject, recorded_at) index once per row for the latest version.
+    if connection.vendor == "postgresql":
+        later = ConsentRecord.objects.filter(
+            subject_id=OuterRef("subject_id"), recorded_at__lte=at, version__gt=OuterRef("version")
+        )
+        records = ConsentRecord.objects.filter(recorded_at__lte=at).filter(~Exists(later))
+    else:
+        latest = (
+            ConsentRecord.objects.filter(subject_id=OuterRef("subject_id"), recorded_at__lte=at)
+            .order_by("-version")
+            .values("pk")[:1]
+        )
+        records = ConsentRecord.objects.filter(pk=Subquery(latest))
+    records = records.filter(conditions(purpose, category, at, prefix="", consent_id="pk"))
     return subjects.filter(pk__in=records.values("subject_id")).order_by("pk")

@@ -38,16 +38,22 @@ class LoadResult:
 
 
 def _insert_many(model, fields: tuple[str, ...], rows) -> None:
-    """Insert plain value rows into ``model``'s table in batches of ``BATCH_SIZE``.
+    """Insert plain value rows into ``model``'s table: COPY on PostgreSQL, batched
+    executemany of one prepared INSERT elsewhere.
 
-    Table and column names come from the model's own metadata; values are parameters.
+    Table and column names come from the model's own metadata; values are data, never SQL.
     """
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    batch: list = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        batch: list = []
         for row in rows:
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
@@ -113,8 +119,8 @@ def ontology_load(
             ),
             batch_size=BATCH_SIZE,
         )
-        # The two large tables (MONDO: ~400,000 closure rows, ~100,000 names) go in through
-        # executemany of one prepared INSERT, several times faster than model instances.
+        # The two large tables (MONDO: ~400,000 closure rows, ~100,000 names) skip model
+        # instances: several times faster than bulk_create (see _insert_many).
         _insert_many(
             OntologyClosure,
             ("descendant", "ancestor", "distance", "vocabulary"),
