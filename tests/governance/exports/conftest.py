@@ -92,7 +92,8 @@ def make_cohort(personas, make_subject):
             subject = make_subject(
                 name=ident["name"], email=ident["email"], mrn=ident["mrn"],
                 birth_date=ident["birth_date"], postcode=ident["postcode"],
-                sex="female", ethnic_background="British", sample_id=f"NA{10000 + i}",
+                sex=ident.get("sex", "female"), ethnic_background=ident.get("ethnic_background", "British"),
+                sample_id=ident.get("sample_id", f"NA{10000 + i}"),
             )  # fmt: skip
             subject.diagnoses.create(term="MONDO:0005148" if i % 2 else "MONDO:0005015")
             consent_grant(
