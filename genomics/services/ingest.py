@@ -68,9 +68,10 @@ def sample_map_parse(text: str) -> dict[str, str]:
     """
     mapping: dict[str, str] = {}
     codes: set[str] = set()
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line == "" and number == len(text.split("\n")):
-            break
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline
+    for number, line in enumerate(lines, start=1):
         columns = line.rstrip("\r").split("\t")
         if len(columns) != 2 or not all(c.strip() for c in columns):
             raise SampleMapInvalid(
@@ -94,7 +95,11 @@ def sample_map_parse(text: str) -> dict[str, str]:
 
 
 def _resolve_subjects(codes: list[str]) -> dict[str, Subject]:
-    found = {s.code: s for s in Subject.objects.filter(code__in=codes)}
+    found = {}
+    for start in range(0, len(codes), 900):  # stay under SQLite's bound-parameter limit
+        found.update(
+            (s.code, s) for s in Subject.objects.filter(code__in=codes[start : start + 900])
+        )
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise SampleMapInvalid(
