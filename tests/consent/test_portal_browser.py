@@ -7,19 +7,27 @@ from datetime import date, timedelta
 
 import jwt
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from consent import duo, services
 from consent.receipts import receipt_verify
+from governance.roles import Role
 from tests.conftest import PASSWORD
 
 from .conftest import BREAST_CANCER
 
-# serialized_rollback restores the role groups (made by a data migration) that the
-# flush between transactional tests removes.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CANARIES = ("Quillon Canarysmith", "quillon.canary@example.org", "CANARY-MRN-4242")
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db):
+    """The role groups come from a data migration, which the flush between
+    transactional tests removes; put them back."""
+    for role in Role.ALL:
+        Group.objects.get_or_create(name=role)
 
 
 @pytest.fixture
