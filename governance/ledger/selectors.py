@@ -13,7 +13,7 @@ from datetime import datetime
 from django.apps import apps
 from django.db.models import Max, QuerySet
 
-from governance.errors import NotFound
+from governance.errors import IntegrityFailure, NotFound
 from governance.ledger.append import LEAF_COLUMNS
 from governance.ledger.models import AuditEvent, Checkpoint
 from governance.roles import Role, user_roles
@@ -66,7 +66,13 @@ def stored_leaf_hashes(lo: int, hi: int) -> Iterator[bytes]:
             if seq != last + 1:
                 return  # a gap: the caller sees a short read
             last = seq
-            yield bytes.fromhex(value)
+            try:
+                leaf = bytes.fromhex(value)
+            except ValueError:
+                leaf = b""
+            if len(leaf) != 32:
+                raise IntegrityFailure(f"seq {seq}: malformed leaf hash; run verify_audit.")
+            yield leaf
 
 
 def latest_checkpoint() -> Checkpoint | None:

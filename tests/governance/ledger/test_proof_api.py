@@ -154,3 +154,11 @@ def test_the_proof_endpoints_are_in_the_openapi_schema(world, client_for):
     assert {p["name"] for p in inclusion["parameters"]} >= {"seq", "size"}
     consistency = paths["/api/v1/audit/proof/consistency"]["get"]
     assert {p["name"] for p in consistency["parameters"]} >= {"from", "to"}
+
+
+def test_a_malformed_stored_leaf_hash_gives_an_integrity_error_not_a_crash(world, client_for, unlocked):
+    with unlocked():
+        AuditEvent.objects.filter(seq=4).update(leaf_hash="not hex")
+    response = client_for(world["personas"].compliance).get(INCLUSION, {"seq": 3})
+    assert response.status_code == 400
+    assert response.json()["code"] == "integrity_failure"
