@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
-from consent.models import Subject
+from consent.models import Subject, SubjectDiagnosis
 from governance import keys
 from governance.audit import Action, audit_append
 from governance.demo.cohort import read_cohort
@@ -110,6 +110,24 @@ def create_subjects(*, count: int, seed: int, actor: str = "seed", now=None) -> 
     return subjects
 
 
+def code_diagnoses(subjects: list[Subject]) -> int:
+    """Code each subject's cohort diagnoses (disease names) as MONDO and ICD-10 CURIEs
+    through the loaded ontologies. Returns how many diagnosis rows were written."""
+    from governance.gate.selectors import diagnosis_terms
+
+    by_sample = {row.sample_id: row for row in read_cohort()}
+    resolved: dict[str, list[str]] = {}
+    rows = []
+    for subject in subjects:
+        row = by_sample.get(subject.sample_id)
+        for name in row.diagnoses if row else ():
+            if name not in resolved:
+                resolved[name] = diagnosis_terms(name)
+            rows.extend(SubjectDiagnosis(subject=subject, term=term) for term in resolved[name])
+    SubjectDiagnosis.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
+
+
 def subject_identifiers(subject: Subject) -> dict:
     """Decrypt a demo subject's identifiers for the manifest (demo tooling only)."""
     field = lambda name, blob: keys.decrypt_field(bytes(blob), context=f"subject:{subject.code}:{name}")  # noqa: E731
@@ -124,3 +142,47 @@ def subject_identifiers(subject: Subject) -> dict:
 
 def demo_passwords_visible() -> bool:
     return bool(settings.DEBUG)
+
+
+def link_demo_patients(users: dict[str, User], subjects: list[Subject]) -> None:
+    """Give the demo patients subjects with an active consent, so the portal has a story."""
+    candidates = [s for s in subjects if s.current_consent_id and s.user_id is None]
+    active = [s for s in candidates if Subject.objects.get(pk=s.pk).current_consent.status == "active"]
+    for username, subject in zip(("demo_patient", "demo_patient2"), active, strict=False):
+        if username in users:
+            subject.user = users[username]
+            subject.save(update_fields=["user"])
+
+
+DEMO_GRANT_TITLE = "Genetic and clinical determinants of metabolic traits"
+
+
+def seed_demo_grant(users: dict[str, User], *, now) -> None:
+    """The demo researcher's Crypt4GH key pair (files under DEMO_DIR) and an approved grant."""
+    from governance.access.demo import seed_access
+    from governance.exports.demo import demo_researcher_keypair
+
+    public, _, _ = demo_researcher_keypair()
+    seed_access(
+        researcher=users["demo_researcher"],
+        dac_members=[users["demo_dac1"], users["demo_dac2"]],
+        now=now,
+        public_key=public,
+        categories=["genomic", "clinical"],
+        title=DEMO_GRANT_TITLE,
+    )
+
+
+def demo_grant(users: dict[str, User]):
+    from governance.access.models import AccessGrant
+
+    researcher = users.get("demo_researcher")
+    if researcher is None:
+        return None
+    return AccessGrant.objects.filter(researcher=researcher).order_by("-id").first()
+
+
+def demo_export_manifest(users: dict[str, User], grant) -> dict:
+    from governance.exports.demo import seed_export_demo
+
+    return seed_export_demo(researcher=users["demo_researcher"], grant=grant)

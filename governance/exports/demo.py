@@ -29,7 +29,7 @@ from governance.exports.selectors import consent_status_for_grant
 PUBLIC_NAME = "researcher.c4gh.pub"
 SECRET_NAME = "researcher.c4gh.sec"
 
-__all__ = ["consent_status_for_grant", "seed_export_demo"]
+__all__ = ["consent_status_for_grant", "demo_researcher_keypair", "seed_export_demo"]
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
@@ -40,6 +40,23 @@ def _write(path: Path, data: bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
+def demo_researcher_keypair(demo_dir: Path | None = None) -> tuple[bytes, Path, Path]:
+    """The demo researcher's key pair files under ``DEMO_DIR``, made on first use.
+
+    Returns the raw public key and the public and secret key files' paths.
+    """
+    folder = Path(demo_dir or settings.DEMO_DIR)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    public_path, secret_path = folder / PUBLIC_NAME, folder / SECRET_NAME
+    if secret_path.exists():
+        public = derive_public_key(load_private_key_file(secret_path.read_bytes()))
+    else:
+        secret, public = generate_keypair()
+        _write(secret_path, private_key_file_bytes(secret, comment="helix demo researcher"), 0o600)
+    _write(public_path, public_key_pem(public).encode(), 0o644)
+    return public, public_path, secret_path
+
+
 def seed_export_demo(*, researcher, grant, demo_dir: Path | None = None) -> dict:
     """Give the demo researcher a key pair whose secret half the demo can use, and make it
     the key exports are encrypted to. Running it again reuses the pair on disk.
@@ -47,16 +64,7 @@ def seed_export_demo(*, researcher, grant, demo_dir: Path | None = None) -> dict
     Returns ``{"demo_export": {"grant_id", "k", "researcher_public_key",
     "researcher_secret_key"}}`` with the key files' paths, for the seed manifest.
     """
-    folder = Path(demo_dir or settings.DEMO_DIR)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    public_path, secret_path = folder / PUBLIC_NAME, folder / SECRET_NAME
-    if secret_path.exists():
-        secret = load_private_key_file(secret_path.read_bytes())
-        public = derive_public_key(secret)
-    else:
-        secret, public = generate_keypair()
-        _write(secret_path, private_key_file_bytes(secret, comment="helix demo researcher"), 0o600)
-    _write(public_path, public_key_pem(public).encode(), 0o644)
+    public, public_path, secret_path = demo_researcher_keypair(demo_dir)
     active = researcher_key_active(user=researcher)
     if active is None or active.fingerprint != hashlib.sha256(public).hexdigest():
         researcher_key_register(actor=researcher, public_key_pem=public_key_pem(public))
