@@ -36,6 +36,7 @@ class Member:
     subject_id: int
     code: str
     consent_version_id: int
+    valid_until: datetime  # when the earliest of the run's decisions for this subject expires
     birth_date: object
     sex: str
     postcode: str

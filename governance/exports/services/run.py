@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Subject
+from genomics.exceptions import VaultAccessDenied
 from genomics.models import FileState, GenomicFile
 from genomics.vault import open_plaintext
 from governance.access.criteria import cohort_filter
@@ -59,7 +60,7 @@ from governance.exports.services.outputs import Built, Member, build_outputs
 from governance.exports.services.state import lock_export, move
 from governance.gate.decide import decide
 
-_HEARTBEAT_EVERY = 50  # subjects between progress updates (which also renew the lease)
+_BATCH = 50  # subjects per transaction, and between progress updates (which renew the lease)
 INTERNAL_FAILURE = (
     "The export stopped on an internal error; nothing was published. Ask for it again."
 )
@@ -178,10 +179,49 @@ def _audit_removed(
     )
 
 
+def _read_subject(
+    *, export: CohortExport, grant, subject: Subject, categories: list[str],
+    store: GenotypeStore | None, genomic_file: GenomicFile | None,
+) -> Member | None:  # fmt: skip
+    """Ask the gate for each category and read the subject's data with those decisions;
+    None (and an audited removal) if the gate or the vault says no."""
+    decisions = {
+        category: decide(
+            subject=subject,
+            purpose=grant.purpose,
+            purpose_id=grant.purpose_id,
+            category=category,
+            actor=export.researcher,
+        )
+        for category in categories
+    }
+    denied = [r.code for d in decisions.values() if not d.allowed for r in d.reasons]
+    if not denied and store is not None:
+        try:
+            chunks = open_plaintext(
+                genomic_file, decision=decisions["genomic"], actor=export.researcher
+            )
+            store.add(subject.pk, chunks)
+        except VaultAccessDenied as refusal:  # e.g. the file was erased a moment ago
+            denied = [f"vault.{refusal.code}"]
+    if denied:
+        _audit_removed(export=export, subject_code=subject.code, stage="freeze", reasons=denied)
+        return None
+    return Member(
+        subject_id=subject.pk,
+        code=subject.code,
+        consent_version_id=next(iter(decisions.values())).consent_version_id,
+        valid_until=min(d.valid_until for d in decisions.values()),
+        birth_date=subject.birth_date,
+        sex=subject.sex,
+        postcode=subject.postcode,
+        ethnic_background=subject.ethnic_background,
+        diagnoses=tuple(sorted(d.term for d in subject.diagnoses.all())),
+    )
+
+
 def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
     grant = access_grant_require_active(grant=export.grant, at=timezone.now())
-    purpose = grant.purpose
-    researcher = export.researcher
     categories = needed_categories(columns=export.columns, formats=export.formats)
     wants_vcf = "vcf" in export.formats
     recipient = access_grant_public_key(grant=grant) if wants_vcf else None
@@ -202,46 +242,20 @@ def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
 
     members: list[Member] = []
     removed = 0
-    for done, subject in enumerate(subjects, start=1):
-        decisions = {
-            category: decide(
-                subject=subject,
-                purpose=purpose,
-                purpose_id=grant.purpose_id,
-                category=category,
-                actor=researcher,
-            )
-            for category in categories
-        }
-        denied = [r.code for d in decisions.values() if not d.allowed for r in d.reasons]
-        if denied:
-            with transaction.atomic():
-                _audit_removed(
-                    export=export, subject_code=subject.code, stage="freeze", reasons=denied
-                )
-            removed += 1
-        else:
-            if store is not None:
-                store.add(
-                    subject.pk,
-                    open_plaintext(
-                        files[subject.pk], decision=decisions["genomic"], actor=researcher
-                    ),
-                )
-            members.append(
-                Member(
-                    subject_id=subject.pk,
-                    code=subject.code,
-                    consent_version_id=next(iter(decisions.values())).consent_version_id,
-                    birth_date=subject.birth_date,
-                    sex=subject.sex,
-                    postcode=subject.postcode,
-                    ethnic_background=subject.ethnic_background,
-                    diagnoses=tuple(sorted(d.term for d in subject.diagnoses.all())),
-                )
-            )
-        if done % _HEARTBEAT_EVERY == 0:
-            _heartbeat(export.pk, attempt, done=done, total=total)
+    # Each batch of subjects is one transaction: the decisions and vault reads are
+    # audited as always, but the ledger commits (and syncs to disk) once per batch.
+    for first in range(0, total, _BATCH):
+        with transaction.atomic():
+            for subject in subjects[first : first + _BATCH]:
+                member = _read_subject(
+                    export=export, grant=grant, subject=subject, categories=categories,
+                    store=store, genomic_file=files.get(subject.pk),
+                )  # fmt: skip
+                if member is None:
+                    removed += 1
+                else:
+                    members.append(member)
+        _heartbeat(export.pk, attempt, done=min(first + _BATCH, total), total=total)
 
     while True:
         if not members:
@@ -261,7 +275,11 @@ def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
         if outcome.published:
             return
         members = [
-            replace(m, consent_version_id=outcome.changed[m.subject_id])
+            replace(
+                m,
+                consent_version_id=outcome.changed[m.subject_id][0],
+                valid_until=outcome.changed[m.subject_id][1],
+            )
             if m.subject_id in outcome.changed
             else m
             for m in members
@@ -291,14 +309,27 @@ def _publish(
             versions = {m.subject_id: m.consent_version_id for m in built.released}
             # Withdrawal takes the same row locks: it has committed (and is seen below) or
             # it waits until this transaction ends. On SQLite the transaction already
-            # holds the database write lock.
+            # holds the database write lock. The gate is asked again for every subject
+            # whose consent or erasure state moved since the run's decisions, or whose
+            # decisions have expired.
             subjects = list(
                 Subject.objects.select_for_update().filter(pk__in=list(versions)).order_by("pk")
             )
             at = timezone.now()
             removed: set[int] = set(versions) - {s.pk for s in subjects}
-            changed: dict[int, int] = {}
+            changed: dict[int, tuple[int, datetime]] = {}
+            until = {m.subject_id: m.valid_until for m in built.released}
             for subject in subjects:
+                if (
+                    subject.current_consent_id == versions[subject.pk]
+                    and subject.erased_at is None
+                    and at < until[subject.pk]
+                ):
+                    # Nothing the gate reads has moved: the same consent version is in
+                    # force (any new version moves this pointer under the lock we hold)
+                    # and the run's decisions, whose validity already ends at the
+                    # consent's period and time limits, still hold at this instant.
+                    continue
                 for category in categories:
                     decision = decide(
                         subject=subject, purpose=grant.purpose, purpose_id=grant.purpose_id,
@@ -312,7 +343,11 @@ def _publish(
                         )  # fmt: skip
                         break
                     if decision.consent_version_id != versions[subject.pk]:
-                        changed[subject.pk] = decision.consent_version_id
+                        earlier = changed.get(subject.pk, (None, decision.valid_until))[1]
+                        changed[subject.pk] = (
+                            decision.consent_version_id,
+                            min(earlier, decision.valid_until),
+                        )
             if removed or changed:
                 return _Outcome(published=False, removed=frozenset(removed), changed=changed)
 

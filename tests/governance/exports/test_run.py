@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -357,3 +358,73 @@ def test_no_plaintext_genotypes_are_left_on_disk(make_cohort):
         json.loads((folder(export) / "manifest.json").read_bytes())["recipient_key_sha256"]
         == hashlib.sha256(cohort.researcher_public).hexdigest()
     )
+
+
+def test_an_amended_consent_that_still_covers_the_purpose_is_rebuilt_with_its_new_version(
+    make_cohort, monkeypatch
+):
+    from consent.services import consent_amend
+
+    cohort = make_cohort(n=6, genotypes=False, categories=("clinical", "demographic"))
+    amended = cohort.subjects[1]
+    build = outputs_module.build_outputs
+    calls = []
+
+    def build_then_amend(**kwargs):
+        built = build(**kwargs)
+        if not calls:
+            consent_amend(actor=cohort.steward, subject=amended, data_use={"permission": "DUO:0000006"},
+                          categories=["clinical", "demographic"], via="staff")  # fmt: skip
+        calls.append(len(kwargs["members"]))
+        return built
+
+    monkeypatch.setattr("governance.exports.services.run.build_outputs", build_then_amend)
+    export = run(cohort)
+    amended.refresh_from_db()
+    assert calls == [6, 6] and export.subject_count == 6
+    pseudonym = outputs_module.pseudonym_for(cohort.grant.pk)
+    versions = {s["pseudonym"]: s["consent_version_id"] for s in manifest(export)["subjects"]}
+    assert versions[pseudonym(amended.code)] == amended.current_consent_id
+    assert not events(Action.EXPORT_SUBJECT_REMOVED, export)
+
+
+def test_a_subject_erased_while_the_files_are_built_is_removed_at_publication(
+    make_cohort, monkeypatch
+):
+    from consent.models import Subject
+
+    cohort = make_cohort(n=7, genotypes=False, categories=("clinical", "demographic"))
+    erased = cohort.subjects[0]
+    build = outputs_module.build_outputs
+
+    def build_then_erase(**kwargs):
+        built = build(**kwargs)
+        Subject.objects.filter(pk=erased.pk).update(erased_at=timezone.now())
+        return built
+
+    monkeypatch.setattr("governance.exports.services.run.build_outputs", build_then_erase)
+    export = run(cohort)
+    assert export.subject_count == 6
+    (removal,) = events(Action.EXPORT_SUBJECT_REMOVED, export)
+    assert removal.subject_code == erased.code and "subject.erased" in removal.extra["reasons"]
+
+
+def test_decisions_that_expired_during_the_run_are_asked_again_before_publication(
+    make_cohort, monkeypatch
+):
+    cohort = make_cohort(n=6, genotypes=False, categories=("clinical", "demographic"))
+    asked = []
+    from governance.exports.services import run as run_module
+
+    real_decide = run_module.decide
+
+    def counting(**kwargs):
+        asked.append(kwargs.get("audit", True))
+        return real_decide(**kwargs)
+
+    monkeypatch.setattr(run_module, "decide", counting)
+    gate_module = sys.modules["governance.gate.decide"]
+    monkeypatch.setattr(gate_module, "DECISION_TTL", timezone.timedelta(seconds=0))
+    export = run(cohort)
+    assert export.state == ExportState.SUCCEEDED
+    assert asked.count(False) == 6 * 2  # every subject, both categories, at publication
