@@ -21,6 +21,7 @@ Run: .venv/bin/python bench/bench_ingest.py [--copies 6] [--repeat 2]
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import json
 import os
@@ -59,6 +60,11 @@ def _django(workdir: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DATA_DIR"] = str(workdir)
     os.environ["LOG_LEVEL"] = "WARNING"
+    # Production settings: no query logging, operator-supplied keys.
+    os.environ["DEBUG"] = "0"
+    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(48)).decode()
+    os.environ["HELIX_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["ALLOWED_HOSTS"] = "localhost"
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -128,6 +134,7 @@ def child(mode: str, path: Path) -> dict:
         "records": summary.source_records,
         "files": len(summary.files),
         "variants": sum(f.variants for f in summary.files),
+        "phases": summary.seconds,
         "seconds": seconds,
         "max_rss_mb": _rss_mb(),
     }
@@ -196,6 +203,12 @@ def main() -> None:
             f"| {factor}x | {records:,} | {gz_mb:.1f} | {plain_mb:.0f} | {iterate['seconds']:.2f} | {parse['seconds']:.2f} | "
             f"{ingest['seconds']:.2f} | {records / ingest['seconds']:,.0f} | {ratio:.2f} | {ratio_iter:.2f} | "
             f"{parse['max_rss_mb']:.0f} / {ingest['max_rss_mb']:.0f} |"
+        )
+    for factor, _, _, _, _, parse, ingest in rows:
+        phases = ingest["phases"]
+        split_ratio = parse["seconds"] / phases["validate_split_index"]
+        print(
+            f"{factor}x phases (s): {phases}; validate+split+index pass alone vs parse-only: {split_ratio:.2f}"
         )
     print(
         f"files per ingest {rows[0][6]['files']}, variants indexed at 1x {rows[0][6]['variants']:,}, "

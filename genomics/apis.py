@@ -73,6 +73,7 @@ class GenomicFileIngestApi(APIView):
         samples = serializers.IntegerField()
         samples_skipped = serializers.IntegerField()
         files = serializers.ListField(child=serializers.DictField())
+        seconds = serializers.DictField(child=serializers.FloatField())
 
     def initial(self, request, *args, **kwargs):
         # Before authentication and parsing touch the body.

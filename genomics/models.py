@@ -151,8 +151,10 @@ class VariantCall(models.Model):
     subject = models.ForeignKey(
         "consent.Subject", on_delete=models.CASCADE, related_name="variant_calls"
     )
+    # No index of its own: lookups go by locus or subject, and files are never deleted
+    # (erasure deletes calls by subject). One index fewer to maintain on bulk loads.
     genomic_file = models.ForeignKey(
-        GenomicFile, on_delete=models.CASCADE, related_name="variant_calls"
+        GenomicFile, on_delete=models.CASCADE, related_name="variant_calls", db_index=False
     )
     assembly = models.CharField(max_length=16)
     chrom = models.CharField(max_length=32)
@@ -162,12 +164,9 @@ class VariantCall(models.Model):
     zygosity = models.CharField(max_length=8, choices=Zygosity.choices)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["assembly", "chrom", "pos"], name="variant_locus"),
-            models.Index(
-                fields=["subject", "assembly", "chrom", "pos"], name="variant_subject_locus"
-            ),
-        ]
+        # Calls arrive in file order, so the locus index grows at its end; the subject
+        # index (from the foreign key) serves erasure and per-subject listing.
+        indexes = [models.Index(fields=["assembly", "chrom", "pos"], name="variant_locus")]
 
     def __str__(self) -> str:
         return f"{self.assembly}:{self.chrom}:{self.pos}:{self.ref}>{self.alt}"
