@@ -1,7 +1,7 @@
 from django.urls import path
 
 from governance.access.views import research
-from governance.exports.urls import research_patterns
+from governance.exports.urls import research_patterns as export_patterns
 
 urlpatterns = [
     path("", research.research_home, name="home"),
@@ -12,5 +12,5 @@ urlpatterns = [
     path("requests/<int:pk>/submit/", research.request_submit, name="request_submit"),
     path("requests/<int:pk>/withdraw/", research.request_withdraw, name="request_withdraw"),
     path("grants/", research.grants, name="grants"),
+    *export_patterns,
 ]
-urlpatterns += research_patterns
