@@ -4,7 +4,12 @@ everyone else, the DAC and stewards included, gets the same 404 as for a missing
 from __future__ import annotations
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +23,7 @@ from governance.roles import HasRole, Role
 _Researcher = HasRole.of(Role.RESEARCHER)
 
 
+@extend_schema_serializer(component_name="CohortExport")
 class ExportOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     grant = serializers.IntegerField(source="grant_id")
@@ -40,6 +46,7 @@ class ExportOutputSerializer(serializers.Serializer):
     failure_reason = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="CohortExportStatus")
 class StatusOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.CharField()
@@ -57,6 +64,7 @@ def _own_export(request, export_id):
 class CohortExportCreateApi(APIView):
     permission_classes = [_Researcher]
 
+    @extend_schema_serializer(component_name="CohortExportCreateInput")
     class InputSerializer(serializers.Serializer):
         grant = serializers.IntegerField()
         criteria = serializers.JSONField(required=False, default=dict)
