@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/h_gate_bench"
 
-DS_TERMS = ["MONDO:0005015", "MONDO:0005148", "MONDO:0007254", "MONDO:0004992", "MONDO:0005068", "MONDO:0004975"]
+DS_TERMS = [
+    "MONDO:0005015",
+    "MONDO:0005148",
+    "MONDO:0007254",
+    "MONDO:0004992",
+    "MONDO:0005068",
+    "MONDO:0004975",
+]
 PURPOSES = {
     "HMB, ethics, not-for-profit, ES": {
         "category": "HMB",
@@ -106,7 +114,9 @@ def _populate(n: int, base) -> None:
         sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                with cursor.cursor.copy(
+                    f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+                ) as copy:
                     for row in rows:
                         copy.write_row(row)
                 return
@@ -120,7 +130,16 @@ def _populate(n: int, base) -> None:
                 cursor.executemany(sql, batch)
 
     created = ops.adapt_datetimefield_value(base)
-    subject_fields = ("id", "code", "birth_date", "sex", "postcode", "ethnic_background", "sample_id", "created_at")
+    subject_fields = (
+        "id",
+        "code",
+        "birth_date",
+        "sex",
+        "postcode",
+        "ethnic_background",
+        "sample_id",
+        "created_at",
+    )
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
     def code(i):
@@ -152,12 +171,40 @@ def _populate(n: int, base) -> None:
         (("DUO:0000022",), {"countries": ("GB",)}),
     ]
     permissions = ["GRU"] * 6 + ["HMB"] * 4 + ["DS"] * 4 + ["NRES"] * 2 + ["POA"] + ["GRU"] * 3
-    curie = {"GRU": "DUO:0000042", "HMB": "DUO:0000006", "DS": "DUO:0000007", "NRES": "DUO:0000004", "POA": "DUO:0000011"}
+    curie = {
+        "GRU": "DUO:0000042",
+        "HMB": "DUO:0000006",
+        "DS": "DUO:0000007",
+        "NRES": "DUO:0000004",
+        "POA": "DUO:0000011",
+    }
     record_fields = (
-        "id", "subject_id", "version", "event", "status", "permission", "diseases", "modifiers", "countries",
-        "months", "use_start", "moratorium", "users", "projects", "institutions", "restriction_text",
-        "cat_genomic", "cat_clinical", "cat_demographic", "valid_from", "valid_until", "recorded_at",
-        "recorded_via", "text_version", "text_digest", "receipt",
+        "id",
+        "subject_id",
+        "version",
+        "event",
+        "status",
+        "permission",
+        "diseases",
+        "modifiers",
+        "countries",
+        "months",
+        "use_start",
+        "moratorium",
+        "users",
+        "projects",
+        "institutions",
+        "restriction_text",
+        "cat_genomic",
+        "cat_clinical",
+        "cat_demographic",
+        "valid_from",
+        "valid_until",
+        "recorded_at",
+        "recorded_via",
+        "text_version",
+        "text_digest",
+        "receipt",
     )
     times = {d: ops.adapt_datetimefield_value(base + timedelta(days=d)) for d in range(365)}
     expired = ops.adapt_datetimefield_value(base + timedelta(days=300))
@@ -169,26 +216,55 @@ def _populate(n: int, base) -> None:
             diseases = (DS_TERMS[i % len(DS_TERMS)],) if permission == "DS" else ()
             day = i % 365
             yield (
-                i, i, 1, "grant", "withdrawn" if i % 13 == 0 else "active", curie[permission],
-                jsonv("diseases", diseases) if diseases else empty, modifiers_field(mods),
-                jsonv("countries", params.get("countries", ())), params.get("months"),
-                ops.adapt_datefield_value(params.get("use_start")), ops.adapt_datefield_value(params.get("moratorium")),
-                empty, empty, empty, params.get("restriction_text", ""),
-                i % 17 != 0, True, True, times[day], expired if i % 29 == 0 else None, times[day],
-                "seed", "bench-1", "0" * 64, "",
+                i,
+                i,
+                1,
+                "grant",
+                "withdrawn" if i % 13 == 0 else "active",
+                curie[permission],
+                jsonv("diseases", diseases) if diseases else empty,
+                modifiers_field(mods),
+                jsonv("countries", params.get("countries", ())),
+                params.get("months"),
+                ops.adapt_datefield_value(params.get("use_start")),
+                ops.adapt_datefield_value(params.get("moratorium")),
+                empty,
+                empty,
+                empty,
+                params.get("restriction_text", ""),
+                i % 17 != 0,
+                True,
+                True,
+                times[day],
+                expired if i % 29 == 0 else None,
+                times[day],
+                "seed",
+                "bench-1",
+                "0" * 64,
+                "",
             )
 
     with transaction.atomic():
-        insert(Subject, subject_fields, ((i, code(i), None, "unknown", "", "", "", created) for i in range(1, n + 1)))
+        insert(
+            Subject,
+            subject_fields,
+            ((i, code(i), None, "unknown", "", "", "", created) for i in range(1, n + 1)),
+        )
         insert(ConsentRecord, record_fields, records())
-        disease_rows = ((i, i, DS_TERMS[i % len(DS_TERMS)]) for i in range(1, n + 1) if permissions[i % 20] == "DS")
+        disease_rows = (
+            (i, i, DS_TERMS[i % len(DS_TERMS)])
+            for i in range(1, n + 1)
+            if permissions[i % 20] == "DS"
+        )
         insert(ConsentDisease, ("id", "consent_id", "term"), disease_rows)
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {quote(Subject._meta.db_table)} SET current_consent_id = id")  # noqa: S608
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for model in (Subject, ConsentRecord, ConsentDisease):
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.db_table}', 'id'), {n + 1})")
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{model._meta.db_table}', 'id'), {n + 1})"
+                )
             cursor.execute("ANALYZE")
         else:
             cursor.execute("ANALYZE")
@@ -237,16 +313,33 @@ def run_database(vendor: str, n: int, pg_url: str) -> dict:
     past = base + timedelta(days=200)
     for label, data in PURPOSES.items():
         purpose = Purpose.from_dict(data)
-        now_ms, ids = _timed(lambda p=purpose: list(eligible_subjects(purpose=p, category="genomic").values_list("pk", flat=True)))
+        now_ms, ids = _timed(
+            lambda p=purpose: list(
+                eligible_subjects(purpose=p, category="genomic").values_list("pk", flat=True)
+            )
+        )
         Subject.objects.update(sample_id="")
-        Subject.objects.filter(pk__in=Subquery(eligible_subjects(purpose=purpose, category="genomic").values("pk"))).update(sample_id="BENCH-E")
+        Subject.objects.filter(
+            pk__in=Subquery(eligible_subjects(purpose=purpose, category="genomic").values("pk"))
+        ).update(sample_id="BENCH-E")
         if vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE consent_subject")
-        base_ms, base_ids = _timed(lambda: list(Subject.objects.filter(sample_id="BENCH-E").order_by("pk").values_list("pk", flat=True)))
+        base_ms, base_ids = _timed(
+            lambda: list(
+                Subject.objects.filter(sample_id="BENCH-E")
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        )
         assert base_ids == ids, "baseline must select the same rows"
         past_ms, past_ids = _timed(
-            lambda p=purpose: list(eligible_subjects(purpose=p, category="genomic", at=past).values_list("pk", flat=True)), repeat=3
+            lambda p=purpose: list(
+                eligible_subjects(purpose=p, category="genomic", at=past).values_list(
+                    "pk", flat=True
+                )
+            ),
+            repeat=3,
         )
         out["eligibility"].append(
             {
@@ -266,7 +359,13 @@ def run_database(vendor: str, n: int, pg_url: str) -> dict:
         samples = []
         for subject in subjects:
             started = time.perf_counter()
-            decide(subject=subject, purpose=purpose, purpose_id="bench:1", category="genomic", audit=audit)
+            decide(
+                subject=subject,
+                purpose=purpose,
+                purpose_id="bench:1",
+                category="genomic",
+                audit=audit,
+            )
             samples.append(time.perf_counter() - started)
         samples.sort()
         key = "decide_audited" if audit else "decide"
@@ -320,7 +419,9 @@ def serve(port: int, data_dir: str, url: str) -> None:
         def log_message(self, *args):
             pass
 
-    httpd = make_server("127.0.0.1", port, get_wsgi_application(), server_class=Server, handler_class=Quiet)
+    httpd = make_server(
+        "127.0.0.1", port, get_wsgi_application(), server_class=Server, handler_class=Quiet
+    )
     print("ready", flush=True)
     httpd.timeout = 1
     deadline = time.monotonic() + 600  # the server stops by itself
@@ -334,23 +435,40 @@ def run_http(requests_per_endpoint: int, threads: int) -> dict:
 
     data_dir = tempfile.mkdtemp(prefix="helix-bench-http-")
     url = f"sqlite:///{data_dir}/http.sqlite3"
-    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    token = subprocess.run(
-        [
-            sys.executable, "-c",
-            "import django; django.setup();"
-            "from django.contrib.auth.models import User; from governance.auth.tokens import api_token_issue;"
-            "print(api_token_issue(user=User.objects.create_user('bench', password='bench-password-1')))",
-        ],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup();"
+                "from django.contrib.auth.models import User; from governance.auth.tokens import api_token_issue;"
+                "print(api_token_issue(user=User.objects.create_user('bench', password='bench-password-1')))",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir, "--url", url],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout.readline().strip() == "ready"
@@ -389,6 +507,15 @@ def run_http(requests_per_endpoint: int, threads: int) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _drop_database(pg_url: str) -> None:
+    import psycopg
+
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def main() -> None:
@@ -414,10 +541,18 @@ def main() -> None:
     for vendor in vendors:
         result = subprocess.run(
             [sys.executable, __file__, "--child", vendor, "--subjects", str(args.subjects)],
-            cwd=ROOT, check=True, capture_output=True, text=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         figures = json.loads(result.stdout.strip().splitlines()[-1])
-        print(f"\n{vendor}: {figures['subjects']:,} subjects (populate {figures['populate_s']} s, MONDO load {figures['mondo_load_s']} s)")
+        shutil.rmtree(figures["data_dir"], ignore_errors=True)
+        if vendor == "postgresql":
+            _drop_database(pg_url)
+        print(
+            f"\n{vendor}: {figures['subjects']:,} subjects (populate {figures['populate_s']} s, MONDO load {figures['mondo_load_s']} s)"
+        )
         for row in figures["eligibility"]:
             print(
                 f"  eligible_subjects [{row['purpose']}]: {row['eligible']:,} rows, {row['eligible_now_ms']} ms now "
@@ -426,7 +561,9 @@ def main() -> None:
             )
         for key in ("decide", "decide_audited"):
             d = figures[key]
-            print(f"  {key}: median {d['median_ms']} ms, p99 {d['p99_ms']} ms over {d['calls']} calls")
+            print(
+                f"  {key}: median {d['median_ms']} ms, p99 {d['p99_ms']} ms over {d['calls']} calls"
+            )
     if not args.skip_http:
         h = run_http(args.requests, args.threads)
         print(
