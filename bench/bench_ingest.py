@@ -21,11 +21,13 @@ Run: .venv/bin/python bench/bench_ingest.py [--copies 6] [--repeat 2]
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import gzip
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,7 +107,8 @@ def child(mode: str, path: Path) -> dict:
             records += 1
         seconds = time.perf_counter() - started
         return {"records": records, "seconds": seconds, "max_rss_mb": _rss_mb()}
-    workdir = Path(tempfile.mkdtemp(prefix="helix-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="helix-bench-ingest-db-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # database, vault, keys
     _django(workdir)
     if mode == "demo":
         from genomics.demo import demo_samples, seed_genomics
