@@ -441,7 +441,7 @@ CASES = [
 @pytest.mark.parametrize(
     "name, consent, purpose, result, reasons", CASES, ids=[c[0] for c in CASES]
 )
-def test_matcher_table(name, consent, purpose, result, reasons):
+def test_each_term_gives_the_expected_result_and_reasons(name, consent, purpose, result, reasons):
     outcome = match(DataUse.from_dict(consent), Purpose.from_dict(purpose), AT)
     assert outcome.result == result
     assert [(c.reason.code, c.outcome) for c in outcome.checks] == reasons
