@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 
@@ -25,7 +25,7 @@ class EventFilter:
     purpose: str = ""
     outcome: str = ""
     since: datetime | None = None
-    until: datetime | None = None
+    until: datetime | None = None  # exclusive: events strictly before this instant
 
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
@@ -99,6 +99,18 @@ class EventFilterForm(forms.Form):
             self.add_error("until", "The end must not be before the start.")
         return cleaned
 
+    def _until_exclusive(self) -> datetime | None:
+        """The end as typed includes its whole day (a date) or its whole minute (a time)."""
+        until = self.cleaned_data["until"]
+        if until is None:
+            return None
+        raw = str(self.data.get(self.add_prefix("until"), "")).strip()
+        if len(raw) == 10:
+            return until + timedelta(days=1)
+        if len(raw) <= 16:
+            return until + timedelta(minutes=1)
+        return until + timedelta(seconds=1)
+
     def to_filter(self) -> EventFilter:
         """The validated filter. Call only after ``is_valid()`` returned True."""
         data = self.cleaned_data
@@ -109,5 +121,5 @@ class EventFilterForm(forms.Form):
             purpose=data["purpose"],
             outcome=data["outcome"],
             since=data["since"],
-            until=data["until"],
+            until=self._until_exclusive(),
         )

@@ -28,26 +28,21 @@ AUDIT_READ_ACTIONS = ("audit.view", "audit.export")
 
 
 def events_filtered(*, filters: EventFilter) -> QuerySet[AuditEvent]:
-    """Events matching ``filters``, newest first."""
-    events = AuditEvent.objects.all()
+    """Events matching ``filters``, newest first. The actor is a username or a user ID."""
+    events = ledger_selectors.event_list(
+        subject_code=filters.subject_code or None,
+        action=filters.action or None,
+        purpose=filters.purpose or None,
+        outcome=filters.outcome or None,
+        since=filters.since,
+        until=filters.until,
+    )
     if filters.actor:
         condition = Q(actor=filters.actor)
         if filters.actor.isdigit():
             condition |= Q(actor_id=int(filters.actor))
         events = events.filter(condition)
-    if filters.subject_code:
-        events = events.filter(subject_code=filters.subject_code)
-    if filters.action:
-        events = events.filter(action=filters.action)
-    if filters.purpose:
-        events = events.filter(purpose=filters.purpose)
-    if filters.outcome:
-        events = events.filter(outcome=filters.outcome)
-    if filters.since:
-        events = events.filter(occurred_at__gte=filters.since)
-    if filters.until:
-        events = events.filter(occurred_at__lte=filters.until)
-    return events.order_by("-seq")
+    return events
 
 
 @dataclass(frozen=True)

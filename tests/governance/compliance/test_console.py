@@ -89,6 +89,9 @@ def test_filters_select_by_actor_subject_action_purpose_outcome_and_time(ledger,
     assert len(seqs(purpose="grant:7")) == 4
     assert len(seqs(outcome="denied")) == 1
     assert len(seqs(since="2026-03-02", until="2026-03-02T23:59")) == 2
+    assert len(seqs(since="2026-03-02", until="2026-03-02")) == 2  # an end date includes its whole day
+    assert len(seqs(until="2026-03-02T08:59")) == 1
+    assert len(seqs(until="2026-03-02T09:00")) == 3  # an end time includes its whole minute
     assert len(seqs(actor="researcher", outcome="allowed", since="2026-03-02")) == 2
 
 
