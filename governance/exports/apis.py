@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access.selectors import access_grant_get_for_user
-from governance.errors import NotFound
 from governance.exports import selectors, services
 from governance.exports.models import COLUMNS, FORMATS
 from governance.roles import HasRole, Role
@@ -177,8 +176,6 @@ class CohortExportFileApi(APIView):
     )
     def get(self, request, id: int, name: str):
         export = _own_export(request, id)
-        if name not in export.file_names():
-            raise NotFound()
         handle = services.cohort_export_file_open(actor=request.user, export=export, name=name)
         return FileResponse(
             handle, as_attachment=True, filename=name, content_type="application/octet-stream"
