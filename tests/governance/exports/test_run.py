@@ -428,3 +428,15 @@ def test_decisions_that_expired_during_the_run_are_asked_again_before_publicatio
     export = run(cohort)
     assert export.state == ExportState.SUCCEEDED
     assert asked.count(False) == 6 * 2  # every subject, both categories, at publication
+
+
+def test_an_erasure_certificate_names_the_exports_that_had_already_left(make_cohort):
+    from genomics.services.erasure import subject_erase
+
+    cohort = make_cohort(n=6)
+    export = run(cohort)
+    certificate = subject_erase(actor=cohort.steward, subject=cohort.subjects[0])
+    document = json.loads(certificate.document)
+    released = document["exports_already_released"]
+    assert [entry["export_id"] for entry in released] == [str(export.pk)]
+    assert released[0]["recipient"] == hashlib.sha256(cohort.researcher_public).hexdigest()[:16]
