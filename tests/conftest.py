@@ -33,7 +33,8 @@ def make_user(db):
     def make(username: str, *roles: str, password: str = PASSWORD) -> User:
         user = User.objects.create_user(username=username, password=password)
         for role in roles:
-            user.groups.add(Group.objects.get(name=role))
+            # Transactional tests flush the tables, roles included: recreate them as needed.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

@@ -99,7 +99,7 @@ def _subject_link_user(w, mark, make_user=None):
     subject = subject_create(actor=w.personas.steward, name="Link Person", email="link@example.org",
                              mrn="MRN7700002", birth_date=None, sex="male", postcode="", ethnic_background="")
     user = User.objects.create_user(username="linked_patient", password=PASSWORD)
-    user.groups.add(Group.objects.get(name="patient"))
+    user.groups.add(Group.objects.get_or_create(name="patient")[0])
     mark()
     subject_link_user(actor=w.personas.steward, subject=subject, user=user)
 
