@@ -13,6 +13,8 @@ Crypt4GH header is opened.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import uuid
 from collections.abc import Iterator
@@ -31,7 +33,7 @@ from genomics.exceptions import VaultAccessDenied
 from genomics.models import FileState, GenomicFile, subject_key_context
 from governance import keys
 from governance.audit import Action, Outcome, audit_append
-from governance.errors import NotFound
+from governance.errors import IntegrityFailure, NotFound
 from governance.gate.decision import Decision
 
 GENOMIC = "genomic"
@@ -251,7 +253,8 @@ def open_plaintext(
         raise
     finally:
         del private
-    return _closing(chunks, handle)
+    whole_file = offset == 0 and length is None
+    return _closing(chunks, handle, expected_sha256=genomic_file.plaintext_sha256 if whole_file else None)
 
 
 def _subject_private_key(genomic_file: GenomicFile) -> bytes:
@@ -266,8 +269,17 @@ def _subject_private_key(genomic_file: GenomicFile) -> bytes:
     )
 
 
-def _closing(chunks: Iterator[bytes], handle) -> Iterator[bytes]:
+def _closing(chunks: Iterator[bytes], handle, *, expected_sha256: str | None) -> Iterator[bytes]:
+    # Crypt4GH v1 does not bind a segment to its position: two whole segments swapped, or
+    # a body cut at a segment boundary, decrypt cleanly. A whole-file read therefore ends
+    # by comparing the plaintext with the digest recorded at ingest.
+    digest = hashlib.sha256() if expected_sha256 else None
     try:
-        yield from chunks
+        for chunk in chunks:
+            if digest is not None:
+                digest.update(chunk)
+            yield chunk
+        if digest is not None and not hmac.compare_digest(digest.hexdigest(), expected_sha256):
+            raise IntegrityFailure("The stored genomic file does not match its recorded digest.")
     finally:
         handle.close()

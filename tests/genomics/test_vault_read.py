@@ -139,3 +139,19 @@ def test_a_wrapped_subject_key_moved_to_another_subject_does_not_open(pair):
     wrapped = bytes(stored.subject_key.wrapped_private)
     with pytest.raises(keys.KeyUnavailable):
         keys.unwrap_key(wrapped, context=subject_key_context(other.code, 1))
+
+
+@pytest.mark.django_db
+def test_a_blob_cut_at_a_segment_boundary_fails_the_recorded_digest(pair, steward, decision_for):
+    from genomics import crypt4gh as c4gh
+    from governance.errors import IntegrityFailure
+
+    (subject, _), (stored, _) = pair
+    path = blob_path(stored)
+    with path.open("rb") as handle:
+        header_len = c4gh.read_header(handle).length
+    assert path.stat().st_size > header_len + 65564  # more than one segment
+    with path.open("r+b") as handle:
+        handle.truncate(header_len + 65564)  # drop the last segment whole: Crypt4GH alone can't tell
+    with pytest.raises(IntegrityFailure, match="recorded digest"):
+        read_all(open_plaintext(stored, decision=decision_for(subject), actor=steward))
