@@ -103,3 +103,16 @@ def test_security_headers_are_sent(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_every_stylesheet_and_script_the_pages_link_is_found_by_staticfiles(client, personas):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    client.force_login(personas.patient)
+    html = client.get(reverse("portal:home")).content.decode()
+    assets = re.findall(r'(?:href|src)="/static/([^"]+)"', html)
+    assert assets, "the page links no static assets"
+    for asset in assets:
+        assert finders.find(asset), f"{asset} is linked but not found"
