@@ -43,6 +43,10 @@ def test_seed_builds_the_whole_world_once_and_reuses_it(tmp_path, settings):
     assert demo["k"] >= 5
     assert "CRYPT4GH PUBLIC KEY" in open(demo["researcher_public_key"]).read()
 
+    from governance.compliance.models import VerificationRun
+
+    assert VerificationRun.objects.exists()
+
     call_command("seed_demo", subjects=30, seed=3, manifest=second)
     assert Subject.objects.count() == 30
     assert json.loads(second.read_text()) == data

@@ -75,6 +75,11 @@ class Command(BaseCommand):
             self._step("demo researcher key and approved grant", started)
         seed_checkpoint()
         self._step("audit checkpoint signed", started)
+        if users:
+            from governance.compliance.demo import seed_compliance
+
+            seed_compliance(officer=users["demo_compliance"])
+            self._step("ledger verified for the compliance console", started)
 
     def _manifest(self, users, grant) -> dict:
         from governance.exports.selectors import consent_status_for_grant
