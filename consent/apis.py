@@ -271,6 +271,7 @@ class ConsentDetailApi(APIView):
     @extend_schema(responses=ConsentOutputSerializer)
     def get(self, request, code: str, version: int):
         record = consent_get_for_user(user=request.user, code=code, version=version)
+        services.consent_version_read(actor=request.user, record=record)
         return Response(ConsentOutputSerializer(record).data)
 
 

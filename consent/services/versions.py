@@ -256,3 +256,17 @@ def consent_withdraw(
         categories=None, valid_until=None, text_version=CURRENT_TEXT_VERSION,
         text_digest=None, now=now,
     )  # fmt: skip
+
+
+def consent_version_read(*, actor, record: ConsentRecord, now: datetime | None = None) -> ConsentRecord:
+    """Record that staff read one consent version (the terms are about a person)."""
+    audit_append(
+        actor=actor,
+        action=Action.CONSENT_READ,
+        object_type="consent",
+        object_id=record.pk,
+        subject_code=record.subject.code,
+        extra={"version": record.version},
+        now=now,
+    )
+    return record

@@ -177,6 +177,16 @@ def _patient_data_download(w, mark):
     assert response.status_code == 200
 
 
+def _consent_read_by_staff(w, mark):
+    _patient_consented(w)
+    subject = w.personas.patient_subject
+    subject.refresh_from_db()
+    client = w.client_for(w.personas.steward)
+    mark()
+    response = client.get(f"/api/v1/subjects/{subject.code}/consents/{subject.current_consent.version}")
+    assert response.status_code == 200
+
+
 def _decide(w, subject=None, actor=None):
     from governance.gate import decide
 
@@ -473,7 +483,7 @@ COVERAGE: list[Row] = [
     # The copy decrypts the patient's identifiers: an audited read, then the download itself.
     Row("patient's copy of their records", (Action.SUBJECT_READ, Action.PATIENT_DATA_DOWNLOAD),
         _patient_data_download),
-    Row("consent read by staff", (Action.CONSENT_READ,), pending="an audited staff read of a consent version"),
+    Row("consent read by staff", (Action.CONSENT_READ,), _consent_read_by_staff),
     Row("gate decision", (Action.GATE_DECISION,), _gate_decision, cohort=True),
     Row("genomic ingest", (Action.GENOMIC_INGEST,), _genomic_ingest),
     Row("genomic ingest rejected", (Action.GENOMIC_INGEST_REJECTED,), _genomic_ingest_rejected),
