@@ -168,6 +168,26 @@ def _names(listed: tuple[str, ...], value: str, what: str, code: str) -> Check:
     return _check(DENY, code, f"Use is limited to named {what}s; this {what} is not one of them.")
 
 
+# Modifiers the purpose meets by declaring a commitment: DUO code -> (purpose attribute,
+# the requirement, and how the purpose stands when it does or does not hold it).
+_COMMITMENTS = {
+    duo.IRB: ("ethics_approval", "Ethics approval is required", "holds it", "does not hold it"),
+    duo.PUB: ("publication", "Publication of results is required", "commits to it", "does not commit to it"),
+    duo.COL: (
+        "collaboration",
+        "Collaboration with the primary investigators is required",
+        "commits to it",
+        "does not commit to it",
+    ),
+    duo.RTN: (
+        "return_results",
+        "Derived data must be returned to the resource",
+        "commits to it",
+        "does not commit to it",
+    ),
+}
+
+
 def _modifier(
     code: str, du: DataUse, p: Purpose, at: datetime, consent_start: date | None, disease_ok: bool
 ) -> Check:
@@ -200,50 +220,10 @@ def _modifier(
             "Not-for-profit, non-commercial use only: "
             + ("the purpose is both." if ok else "the purpose is not both."),
         )
-    if code == duo.IRB:
-        return _check(
-            PERMIT if p.ethics_approval else DENY,
-            code,
-            "Ethics approval is required"
-            + (
-                "; the purpose holds it."
-                if p.ethics_approval
-                else "; the purpose does not hold it."
-            ),
-        )
-    if code == duo.PUB:
-        return _check(
-            PERMIT if p.publication else DENY,
-            code,
-            "Publication of results is required"
-            + (
-                "; the purpose commits to it."
-                if p.publication
-                else "; the purpose does not commit to it."
-            ),
-        )
-    if code == duo.COL:
-        return _check(
-            PERMIT if p.collaboration else DENY,
-            code,
-            "Collaboration with the primary investigators is required"
-            + (
-                "; the purpose commits to it."
-                if p.collaboration
-                else "; the purpose does not commit to it."
-            ),
-        )
-    if code == duo.RTN:
-        return _check(
-            PERMIT if p.return_results else DENY,
-            code,
-            "Derived data must be returned to the resource"
-            + (
-                "; the purpose commits to it."
-                if p.return_results
-                else "; the purpose does not commit to it."
-            ),
-        )
+    if code in _COMMITMENTS:
+        attribute, requirement, held, missing = _COMMITMENTS[code]
+        ok = getattr(p, attribute)
+        return _check(PERMIT if ok else DENY, code, f"{requirement}; the purpose {held if ok else missing}.")
     if code == duo.GS:
         if p.country and p.country in du.countries:
             return _check(
