@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from consent.identifiers import open_identifiers
 from consent.models import ConsentRecord, ConsentStatus, Subject
 from governance import keys
 from governance.audit import Action, audit_append
@@ -65,16 +66,7 @@ def subject_identifiers(
     """Decrypt a subject's direct identifiers. Every call is an audited read."""
     if subject.erased_at is not None:
         raise NotFound()
-    values = {
-        field: keys.decrypt_field(bytes(blob), context=f"subject:{subject.code}:{field}")
-        if blob is not None
-        else ""
-        for field, blob in (
-            ("name", subject.name_enc),
-            ("email", subject.email_enc),
-            ("mrn", subject.mrn_enc),
-        )
-    }
+    values = open_identifiers(subject)
     audit_append(
         actor=actor,
         action=Action.SUBJECT_READ,

@@ -46,14 +46,12 @@ def make_subject(db):
     from consent.models import Subject
 
     def make(*, user=None, name="Test Person", email=None, mrn=None, **fields) -> Subject:
+        from consent.identifiers import seal_identifiers
+
         subject = Subject(user=user, created_at=timezone.now(), **fields)
         email = email or f"{subject.code.lower()}@example.org"
         mrn = mrn or f"MRN{subject.code[3:]}"
-        subject.name_enc = keys.encrypt_field(name, context=f"subject:{subject.code}:name")
-        subject.email_enc = keys.encrypt_field(email, context=f"subject:{subject.code}:email")
-        subject.mrn_enc = keys.encrypt_field(mrn, context=f"subject:{subject.code}:mrn")
-        subject.email_index = keys.blind_index(email, field="email")
-        subject.mrn_index = keys.blind_index(mrn, field="mrn")
+        seal_identifiers(subject, name=name, email=email, mrn=mrn)
         subject.save()
         return subject
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from consent.duo import disease_list
 from consent.exceptions import SubjectIdentifierTaken
+from consent.identifiers import seal_identifiers
 from consent.models import (
     Sex,
     Subject,
@@ -35,10 +36,6 @@ def _user_or_none(actor):
 
 
 # --- subjects ---------------------------------------------------------------------------
-
-
-def _field_context(code: str, field: str) -> str:
-    return f"subject:{code}:{field}"
 
 
 def _clean_identifiers(*, name: str, email: str, mrn: str) -> tuple[str, str, str]:
@@ -109,11 +106,6 @@ def subject_create(
             code = new_subject_code()
         subject = Subject(
             code=code,
-            name_enc=keys.encrypt_field(name, context=_field_context(code, "name")),
-            email_enc=keys.encrypt_field(email, context=_field_context(code, "email")),
-            mrn_enc=keys.encrypt_field(mrn, context=_field_context(code, "mrn")),
-            email_index=email_index,
-            mrn_index=mrn_index,
             birth_date=birth_date,
             sex=sex,
             postcode=postcode,
@@ -122,6 +114,7 @@ def subject_create(
             user=user,
             created_at=now,
         )
+        seal_identifiers(subject, name=name, email=email, mrn=mrn)
         subject.full_clean()
         try:
             with transaction.atomic():

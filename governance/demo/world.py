@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
+from consent.identifiers import open_identifiers, seal_identifiers
 from consent.models import Subject, SubjectDiagnosis
-from governance import keys
 from governance.audit import Action, audit_append
 from governance.demo.cohort import read_cohort
 from governance.roles import Role
@@ -94,13 +94,8 @@ def create_subjects(*, count: int, seed: int, actor: str = "seed", now=None) -> 
                 ethnic_background=row.ethnic_background,
                 sample_id=row.sample_id,
                 created_at=now,
-                name_enc=keys.encrypt_field(ident.name, context=f"subject:{code}:name"),
-                email_enc=keys.encrypt_field(ident.email, context=f"subject:{code}:email"),
-                mrn_enc=keys.encrypt_field(ident.mrn, context=f"subject:{code}:mrn"),
-                email_index=keys.blind_index(ident.email, field="email"),
-                mrn_index=keys.blind_index(ident.mrn, field="mrn"),
             )
-            subjects.append(subject)
+            subjects.append(seal_identifiers(subject, name=ident.name, email=ident.email, mrn=ident.mrn))
         Subject.objects.bulk_create(subjects, batch_size=500)
         for subject in subjects:
             audit_append(
@@ -130,11 +125,8 @@ def code_diagnoses(subjects: list[Subject]) -> int:
 
 def subject_identifiers(subject: Subject) -> dict:
     """Decrypt a demo subject's identifiers for the manifest (demo tooling only)."""
-    field = lambda name, blob: keys.decrypt_field(bytes(blob), context=f"subject:{subject.code}:{name}")  # noqa: E731
     return {
-        "name": field("name", subject.name_enc),
-        "email": field("email", subject.email_enc),
-        "mrn": field("mrn", subject.mrn_enc),
+        **open_identifiers(subject),
         "birth_date": subject.birth_date.isoformat() if subject.birth_date else None,
         "postcode": subject.postcode,
     }
@@ -146,8 +138,9 @@ def demo_passwords_visible() -> bool:
 
 def link_demo_patients(users: dict[str, User], subjects: list[Subject]) -> None:
     """Give the demo patients subjects with an active consent, so the portal has a story."""
-    candidates = [s for s in subjects if s.current_consent_id and s.user_id is None]
-    active = [s for s in candidates if Subject.objects.get(pk=s.pk).current_consent.status == "active"]
+    active = Subject.objects.filter(
+        pk__in=[s.pk for s in subjects], user__isnull=True, current_consent__status="active"
+    ).order_by("id")
     for username, subject in zip(("demo_patient", "demo_patient2"), active, strict=False):
         if username in users:
             subject.user = users[username]
