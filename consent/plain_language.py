@@ -9,12 +9,10 @@ countries by name. Nothing here returns a bare code.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-
-from django.apps import apps
-from django.db import DatabaseError
 
 from consent import duo
 
@@ -110,15 +108,23 @@ def country_names() -> dict[str, str]:
     return names
 
 
+# Higher layers that know disease names (the gate's ontologies) register a lookup here,
+# so consent never reaches up for their models.
+_disease_label_sources: list[Callable[[str], str]] = []
+
+
+def register_disease_label_source(source: Callable[[str], str]) -> None:
+    """Add a ``curie -> label`` lookup (an empty string when it does not know the term)."""
+    if source not in _disease_label_sources:
+        _disease_label_sources.append(source)
+
+
 def _ontology_label(curie: str) -> str | None:
-    try:
-        model = apps.get_model("gate", "OntologyTerm")
-    except LookupError:
-        return None
-    try:
-        return model.objects.filter(curie=curie).values_list("label", flat=True).first()
-    except DatabaseError:
-        return None
+    for source in _disease_label_sources:
+        label = source(curie)
+        if label:
+            return label
+    return None
 
 
 def _icd10_label(curie: str) -> str | None:

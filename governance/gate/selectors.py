@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from django.db import DatabaseError
+
 from governance.gate.models import (
     OntologyClosure,
     OntologyMapping,
@@ -74,6 +76,15 @@ def covering_terms(curie: str, *, generation: tuple | None = None) -> dict[str, 
 
 def term_label(curie: str) -> str:
     return OntologyTerm.objects.filter(curie=curie).values_list("label", flat=True).first() or ""
+
+
+def term_label_or_blank(curie: str) -> str:
+    """``term_label`` for plain-language rendering: blank while the ontology tables are not
+    there yet (before ``migrate``), so a page falls back to the shipped labels."""
+    try:
+        return term_label(curie)
+    except DatabaseError:
+        return ""
 
 
 def diagnosis_terms(name: str) -> list[str]:

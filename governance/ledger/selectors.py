@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.apps import apps
 from django.db.models import Max, QuerySet
 
 from governance.errors import IntegrityFailure, NotFound
@@ -121,10 +120,11 @@ def event_list(
     return query.order_by("-seq")
 
 
-def _own_subject_codes(user) -> list[str]:
-    # The ledger sits below consent, so it reaches the Subject model by name, not import.
-    subject_model = apps.get_model("consent", "Subject")
-    return list(subject_model.objects.filter(user=user).values_list("code", flat=True))
+def _own_subject_code(user) -> str | None:
+    # The ledger sits below consent: it follows the user's reverse one-to-one accessor
+    # instead of importing the Subject model.
+    subject = getattr(user, "subject", None)
+    return subject.code if subject is not None else None
 
 
 def audit_event_get_for_user(*, user, seq: int) -> AuditEvent:
@@ -138,7 +138,7 @@ def audit_event_get_for_user(*, user, seq: int) -> AuditEvent:
     if (
         Role.PATIENT in roles
         and event.subject_code
-        and event.subject_code in _own_subject_codes(user)
+        and event.subject_code == _own_subject_code(user)
     ):
         return event
     raise NotFound()
