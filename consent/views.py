@@ -25,6 +25,7 @@ from consent import duo, plain_language, services
 from consent.forms import ConsentForm, StaffFindForm
 from consent.models import ConsentRecord, ConsentStatus, RecordedVia, Subject
 from consent.selectors import (
+    consent_get_for_user,
     consent_history,
     subject_for_patient,
     subject_get_by_mrn,
@@ -34,7 +35,7 @@ from consent.selectors import (
 from consent.texts import CURRENT_TEXT_VERSION, consent_text
 from governance.audit import Action, audit_append
 from governance.errors import DomainError, NotFound
-from governance.ledger.models import AuditEvent
+from governance.ledger.selectors import events_for_subject
 from governance.roles import Role, role_required
 
 _CURIE = re.compile(r"\b(?:DUO|MONDO|DOID|ICD10|ICD10CM):[0-9A-Z.]+\b")
@@ -95,7 +96,7 @@ def _patient_subject(request) -> Subject:
 
 
 def _current(subject: Subject) -> ConsentRecord | None:
-    return ConsentRecord.objects.filter(pk=subject.current_consent_id).first()
+    return subject.current_consent
 
 
 @role_required(Role.PATIENT)
@@ -215,13 +216,11 @@ def consent_history_page(request):
 @never_cache
 def receipt_download(request, version: int):
     subject = _patient_subject(request)
-    record = ConsentRecord.objects.filter(subject=subject, version=version).first()
-    if record is None:
-        raise Http404
-    audit_append(
-        actor=request.user, action=Action.RECEIPT_DOWNLOAD, object_type="consent",
-        object_id=f"{subject.code}/v{version}", subject_code=subject.code, extra={"version": version},
-    )  # fmt: skip
+    try:
+        record = consent_get_for_user(user=request.user, code=subject.code, version=version)
+    except NotFound:
+        raise Http404 from None
+    services.consent_receipt_download(actor=request.user, record=record)
     response = HttpResponse(record.receipt, content_type="application/jwt")
     response["Content-Disposition"] = (
         f'attachment; filename="consent-receipt-{subject.code}-v{version}.jwt"'
@@ -236,7 +235,7 @@ def consent_text_page(request):
 
 
 def _access_events(subject: Subject) -> list[dict]:
-    events = AuditEvent.objects.filter(subject_code=subject.code).order_by("seq")
+    events = events_for_subject(subject_code=subject.code).order_by("seq")
     return [
         {
             "seq": e.seq,

@@ -7,14 +7,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from consent.models import Subject
+from consent.selectors import subject_get_for_user
 from genomics import selectors
 from genomics.exceptions import UploadTooLarge
 from genomics.forms import UploadForm
 from genomics.services import genomic_file_ingest, sample_map_parse
 from genomics.uploads import check_upload_limit, install_upload_limit
 from governance import keys
-from governance.errors import DomainError
+from governance.errors import DomainError, NotFound
 from governance.roles import Role, role_required
 
 _MAP_LIMIT = 1_000_000
@@ -99,9 +99,10 @@ def genomic_files(request):
 
 @role_required(Role.DATA_STEWARD)
 def subject_files(request, code: str):
-    subject = Subject.objects.filter(code=code).first()
-    if subject is None:
-        raise Http404
+    try:
+        subject = subject_get_for_user(user=request.user, code=code)
+    except NotFound:
+        raise Http404 from None
     files = selectors.genomic_file_list_for_user(user=request.user, subject_code=subject.code)
     return render(request, "genomics/subject_files.html", {"subject": subject, "files": files})
 

@@ -16,6 +16,7 @@ from consent.services.versions import (
     TRANSITIONS,
     consent_amend,
     consent_grant,
+    consent_receipt_download,
     consent_version_read,
     consent_withdraw,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "consent_amend",
     "consent_grant",
     "consent_in_force",
+    "consent_receipt_download",
     "consent_version_at",
     "consent_version_read",
     "consent_withdraw",

@@ -270,3 +270,17 @@ def consent_version_read(*, actor, record: ConsentRecord, now: datetime | None =
         now=now,
     )
     return record
+
+
+def consent_receipt_download(*, actor, record: ConsentRecord, now: datetime | None = None) -> ConsentRecord:
+    """Record that a receipt left the platform (the patient downloaded their own)."""
+    audit_append(
+        actor=actor,
+        action=Action.RECEIPT_DOWNLOAD,
+        object_type="consent",
+        object_id=f"{record.subject.code}/v{record.version}",
+        subject_code=record.subject.code,
+        extra={"version": record.version},
+        now=now,
+    )
+    return record
