@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from consent.duo import DataUse
@@ -152,21 +151,20 @@ def decide(
         valid_until=valid_until,
     )
     if audit:
-        with transaction.atomic():
-            audit_append(
-                actor=actor or "system",
-                action=Action.GATE_DECISION,
-                object_type="subject",
-                object_id=subject.pk,
-                subject_code=subject.code,
-                purpose=str(purpose_id),
-                outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
-                extra={
-                    "purpose_id": str(purpose_id)[:200],
-                    "category": category,
-                    "consent_version_id": decision.consent_version_id,
-                    "at": decided_at.astimezone(UTC).isoformat(timespec="microseconds"),
-                    "reasons": [r.code for r in decision.reasons],
-                },
-            )
+        audit_append(
+            actor=actor or "system",
+            action=Action.GATE_DECISION,
+            object_type="subject",
+            object_id=subject.pk,
+            subject_code=subject.code,
+            purpose=str(purpose_id),
+            outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
+            extra={
+                "purpose_id": str(purpose_id)[:200],
+                "category": category,
+                "consent_version_id": decision.consent_version_id,
+                "at": decided_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "reasons": [r.code for r in decision.reasons],
+            },
+        )
     return decision

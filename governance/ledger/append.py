@@ -4,12 +4,19 @@
 exactly when the change it records does. Appends are serialised (an advisory lock on
 PostgreSQL, the IMMEDIATE write lock on SQLite), so sequence numbers are dense and the
 Merkle tree over them is linear under concurrent writers.
+
+Work that records many events at once (an export's decisions and reads, an ingest's
+stored files) wraps itself in ``audit_batch()``: the events appended inside are numbered,
+hashed and inserted together when the block ends, in its transaction, under one lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
@@ -21,6 +28,10 @@ from governance.ledger.models import AuditEvent
 
 _LOCK_KEY = 0x48454C4958  # "HELIX": the advisory lock that serialises appends
 _MAX_EXTRA_STRING = 200
+_INSERT_BATCH = 1000
+
+# The events held by the innermost open ``audit_batch`` of this thread (None: none open).
+_batch = threading.local()
 
 
 # One encoder for every leaf: identical output to json.dumps with these options, without
@@ -157,6 +168,8 @@ def audit_append(
 
     ``actor`` is a user, or a string such as ``"system"`` for the platform itself.
     ``extra`` holds IDs and codes only: never names, identifiers, genotypes or keys.
+    Inside ``audit_batch()`` the event is written when the batch ends, and its ``seq``
+    is set then.
     """
     if action not in Action.all():
         raise ValidationFailed(f"action: unknown audit action {action!r}")
@@ -165,27 +178,65 @@ def audit_append(
     extra = dict(extra or {})
     _check_extra(extra)
     actor_id, actor_label, actor_role = _actor_fields(actor, role)
-    with transaction.atomic():
-        _lock_ledger()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-        event = AuditEvent(
-            seq=last + 1,
-            occurred_at=now or timezone.now(),
-            actor_id=actor_id,
-            actor=actor_label[:150],
-            actor_role=actor_role[:200],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id)[:64],
-            subject_code=subject_code or "",
-            purpose=(purpose or "")[:64],
-            outcome=outcome,
-            extra=extra,
-        )
+    event = AuditEvent(
+        occurred_at=now or timezone.now(),
+        actor_id=actor_id,
+        actor=actor_label[:150],
+        actor_role=actor_role[:200],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        subject_code=subject_code or "",
+        purpose=(purpose or "")[:64],
+        outcome=outcome,
         # Round-trip the JSON so the hash covers exactly what the database will return.
-        event.extra = json.loads(canonical_json(event.extra))
+        extra=json.loads(canonical_json(extra)),
+    )
+    pending = getattr(_batch, "events", None)
+    if pending is not None:
+        pending.append(event)
+    else:
+        with transaction.atomic():
+            _write([event])
+    return event
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the events appended inside the block together when it ends.
+
+    The block runs in one transaction (a savepoint inside an outer one); at its end the
+    ledger is locked once and its events are numbered in the order they were appended,
+    hashed and inserted in bulk. An exception out of the block writes none of them,
+    along with everything else the block changed. A batch opened inside another joins
+    it. Events are held until the end even if a savepoint inside the block rolls back,
+    so use it around work that either completes or fails as a whole.
+    """
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    _batch.events = events
+    try:
+        with transaction.atomic():
+            yield
+            _batch.events = None
+            if events:
+                _write(events)
+    finally:
+        _batch.events = None
+
+
+def _write(events: list[AuditEvent]) -> None:
+    """Number, hash and insert ``events`` after the last one recorded (caller's transaction)."""
+    _lock_ledger()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    for offset, event in enumerate(events, start=1):
+        event.seq = last + offset
         document = canonical_json(event_document(event))
         event.document = document.decode("utf-8")
         event.leaf_hash = hashlib.sha256(b"\x00" + document).hexdigest()
-        event.save(force_insert=True)
-    return event
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=_INSERT_BATCH)

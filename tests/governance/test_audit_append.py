@@ -37,3 +37,44 @@ def test_extras_hold_codes_not_free_text():
     with pytest.raises(ValidationFailed, match="extra.note"):
         audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x", extra={"note": "x" * 500})
     assert not AuditEvent.objects.filter(action=Action.AUDIT_VIEW).exists()
+
+
+def test_a_batch_writes_its_events_at_its_end_in_order_and_verifiable(personas):
+    from governance.audit import audit_batch
+    from governance.ledger.verify import verify_ledger
+
+    audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x")
+    before = AuditEvent.objects.count()
+    with audit_batch():
+        held = [
+            audit_append(actor=personas.steward, action=Action.SUBJECT_READ, object_type="subject", object_id=i)
+            for i in range(7)
+        ]
+        assert AuditEvent.objects.count() == before  # nothing written yet
+        assert all(event.seq is None for event in held)
+    assert [event.seq for event in held] == list(range(before + 1, before + 8))
+    stored = list(AuditEvent.objects.filter(seq__gt=before).values_list("object_id", flat=True))
+    assert stored == [str(i) for i in range(7)]
+    audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x")
+    assert verify_ledger().tree_size == before + 8
+
+
+def test_a_batch_that_fails_writes_nothing_and_a_nested_batch_joins_the_outer(personas):
+    from governance.audit import audit_batch
+
+    before = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError), audit_batch():
+        audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x")
+        raise RuntimeError("stop")
+    assert AuditEvent.objects.count() == before
+    with audit_batch():
+        with audit_batch():
+            inner = audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="inner")
+        assert inner.seq is None  # held until the outer batch ends
+        audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="outer")
+    assert list(AuditEvent.objects.filter(seq__gt=before).values_list("object_type", flat=True)) == [
+        "inner",
+        "outer",
+    ]
+    # A fresh append after a failed batch is written at once again.
+    assert audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x").seq == before + 3

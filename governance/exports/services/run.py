@@ -43,7 +43,7 @@ from governance.access.selectors import (
     access_grant_require_active,
     cohort_subjects,
 )
-from governance.audit import Action, Outcome, audit_append
+from governance.audit import Action, Outcome, audit_append, audit_batch
 from governance.errors import DomainError
 from governance.exports.criteria import needed_categories, parse_regions, subject_cohort
 from governance.exports.exceptions import ExportFailed, ExportSuperseded
@@ -243,9 +243,9 @@ def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
     members: list[Member] = []
     removed = 0
     # Each batch of subjects is one transaction: the decisions and vault reads are
-    # audited as always, but the ledger commits (and syncs to disk) once per batch.
+    # audited as always, and their events are written to the ledger together.
     for first in range(0, total, _BATCH):
-        with transaction.atomic():
+        with audit_batch():
             for subject in subjects[first : first + _BATCH]:
                 member = _read_subject(
                     export=export, grant=grant, subject=subject, categories=categories,
@@ -371,39 +371,47 @@ def _publish(
                     "failure_reason",
                 ]
             )  # fmt: skip
-            audit_append(
-                actor=export.researcher,
-                action=Action.EXPORT_COMPLETE,
-                object_type="cohort_export",
-                object_id=export.pk,
-                purpose=grant.purpose_id,
-                extra={
-                    "attempt": attempt,
-                    "subjects": len(built.released),
-                    "k": built.k_achieved,
-                    "manifest_sha256": built.manifest_sha256,
-                },
-                now=now,
-            )
-            for member in built.released:
-                audit_append(
-                    actor=export.researcher,
-                    action=Action.EXPORT_SUBJECT_INCLUDED,
-                    object_type="cohort_export",
-                    object_id=export.pk,
-                    subject_code=member.code,
-                    purpose=grant.purpose_id,
-                    extra={
-                        "consent_version_id": member.consent_version_id,
-                        "researcher_key": fingerprint[:16],
-                    },
-                    now=now,
-                )
+            with audit_batch():
+                _audit_published(export, attempt, built, fingerprint, grant.purpose_id, now)
     except BaseException:
         if published is not None:
             discard(published)
         raise
     return _Outcome(published=True)
+
+
+def _audit_published(
+    export: CohortExport, attempt: int, built: Built, fingerprint: str, purpose_id: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    audit_append(
+        actor=export.researcher,
+        action=Action.EXPORT_COMPLETE,
+        object_type="cohort_export",
+        object_id=export.pk,
+        purpose=purpose_id,
+        extra={
+            "attempt": attempt,
+            "subjects": len(built.released),
+            "k": built.k_achieved,
+            "manifest_sha256": built.manifest_sha256,
+        },
+        now=now,
+    )
+    for member in built.released:
+        audit_append(
+            actor=export.researcher,
+            action=Action.EXPORT_SUBJECT_INCLUDED,
+            object_type="cohort_export",
+            object_id=export.pk,
+            subject_code=member.code,
+            purpose=purpose_id,
+            extra={
+                "consent_version_id": member.consent_version_id,
+                "researcher_key": fingerprint[:16],
+            },
+            now=now,
+        )
 
 
 def _fail(export_id: int, attempt: int, reason: str, code: str) -> None:
