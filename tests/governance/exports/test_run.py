@@ -440,3 +440,19 @@ def test_an_erasure_certificate_names_the_exports_that_had_already_left(make_coh
     released = document["exports_already_released"]
     assert [entry["export_id"] for entry in released] == [str(export.pk)]
     assert released[0]["recipient"] == hashlib.sha256(cohort.researcher_public).hexdigest()[:16]
+
+
+def test_pseudonyms_are_letters_only_and_never_read_as_an_identifier():
+    import re
+
+    from governance.exports.deid import VALUE_DETECTORS
+
+    pseudonym = outputs_module.pseudonym_for(7)
+    names = [pseudonym(f"HX-{i:010d}") for i in range(20_000)]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"P[a-p]{20}", name) for name in names)
+    detectors = [re.compile(d.pattern) for d in VALUE_DETECTORS]
+    assert not [name for name in names if any(d.search(name) for d in detectors)]
+    # The letters stand for the keyed digest's hex digits, one for one.
+    digest = keys.keyed_digest("HX-0000000001", domain="project:7")[:20]
+    assert pseudonym("HX-0000000001")[1:] == digest.translate(str.maketrans("0123456789", "ghijklmnop"))
