@@ -9,7 +9,7 @@ consent for all three data categories, the demo VCF ingested into the vault (spl
 subject, encrypted to each subject's key), and an approved k=5 grant for a researcher.
 
 Timed: ``cohort_export_request`` + ``cohort_export_run`` (what the Celery task does):
-the gate's freeze, one audited decision per subject and category, the gated vault read
+the gate's freeze, one audited decision per subject and category (asked in batches), the gated vault read
 of every subject's file, de-identification, CSV + Parquet, the merged multi-sample VCF
 (bgzip) encrypted to the researcher, the signed manifest, the consent re-check under
 row locks and the atomic publication with one ledger event per included subject. The
@@ -22,6 +22,7 @@ package) over the same genotype bytes.
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import json
 import os
@@ -50,6 +51,12 @@ def _setup(vendor: str, data_dir: str, pg_url: str) -> None:
         os.environ["DATABASE_URL"] = pg_url
     os.environ["DATA_DIR"] = data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Production settings, as a deployment runs them (no query log, operator keys).
+    os.environ["DEBUG"] = "0"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(48)).decode()
+    os.environ["HELIX_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["ALLOWED_HOSTS"] = "localhost"
     import django
 
     django.setup()
@@ -118,7 +125,7 @@ def main() -> None:
 
     # --- the export, end to end, with its own steps timed ---------------------------------
     steps: dict[str, float] = defaultdict(float)
-    run_module.decide = _timed(steps, "gate decisions (audited)", run_module.decide)
+    run_module.decide_many = _timed(steps, "gate decisions (audited)", run_module.decide_many)
     run_module.open_plaintext = _timed(steps, "gated vault reads + VCF parsing", run_module.open_plaintext)
     original_add = run_module.GenotypeStore.add
     run_module.GenotypeStore.add = _timed(steps, "gated vault reads + VCF parsing", original_add)

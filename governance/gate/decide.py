@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from consent.duo import DataUse
 from consent.models import ConsentRecord, ConsentStatus
-from governance.audit import Action, Outcome, audit_append
+from governance.audit import Action, Outcome, audit_append, audit_batch
 from governance.errors import ValidationFailed
 from governance.gate.decision import CATEGORIES, Decision, Reason
 from governance.gate.matcher import PERMIT, REVIEW, match, ts_end
@@ -21,6 +21,7 @@ from governance.gate.purpose import Purpose
 
 # A decision is short-lived: long enough for one read, never past the consent's period.
 DECISION_TTL = timedelta(minutes=5)
+_IN_CHUNK = 500  # subject IDs per query
 
 
 def consent_in_force(*, subject, at: datetime) -> ConsentRecord | None:
@@ -112,6 +113,51 @@ def evaluate(
     return True, reasons, until
 
 
+def _check_request(purpose: Purpose, categories) -> None:
+    for category in categories:
+        if category not in CATEGORIES:
+            raise ValidationFailed(f"category: expected one of {', '.join(CATEGORIES)}")
+    if not isinstance(purpose, Purpose):
+        raise ValidationFailed("purpose: expected a Purpose (use Purpose.from_dict)")
+
+
+def _decision(
+    *, subject, record, purpose: Purpose, purpose_id: str, category: str, at: datetime
+) -> Decision:
+    allowed, reasons, valid_until = evaluate(
+        subject=subject, record=record, purpose=purpose, category=category, at=at
+    )
+    return Decision(
+        allowed=allowed,
+        subject_id=subject.pk,
+        purpose_id=str(purpose_id),
+        category=category,
+        consent_version_id=record.pk if record is not None else None,
+        reasons=tuple(reasons),
+        decided_at=at,
+        valid_until=valid_until,
+    )
+
+
+def _audit(decision: Decision, *, subject, actor) -> None:
+    audit_append(
+        actor=actor or "system",
+        action=Action.GATE_DECISION,
+        object_type="subject",
+        object_id=subject.pk,
+        subject_code=subject.code,
+        purpose=decision.purpose_id,
+        outcome=Outcome.ALLOWED if decision.allowed else Outcome.DENIED,
+        extra={
+            "purpose_id": decision.purpose_id[:200],
+            "category": decision.category,
+            "consent_version_id": decision.consent_version_id,
+            "at": decision.decided_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "reasons": [r.code for r in decision.reasons],
+        },
+    )
+
+
 def decide(
     *,
     subject,
@@ -131,40 +177,59 @@ def decide(
     its time limit. Every decision, allowed or denied, is written to the audit ledger
     (``audit=False`` only for previews that lead to no data access).
     """
-    if category not in CATEGORIES:
-        raise ValidationFailed(f"category: expected one of {', '.join(CATEGORIES)}")
-    if not isinstance(purpose, Purpose):
-        raise ValidationFailed("purpose: expected a Purpose (use Purpose.from_dict)")
+    _check_request(purpose, [category])
     decided_at = at or timezone.now()
     record = consent_in_force(subject=subject, at=decided_at)
-    allowed, reasons, valid_until = evaluate(
-        subject=subject, record=record, purpose=purpose, category=category, at=decided_at
-    )
-    decision = Decision(
-        allowed=allowed,
-        subject_id=subject.pk,
-        purpose_id=str(purpose_id),
-        category=category,
-        consent_version_id=record.pk if record is not None else None,
-        reasons=tuple(reasons),
-        decided_at=decided_at,
-        valid_until=valid_until,
-    )
+    decision = _decision(
+        subject=subject, record=record, purpose=purpose, purpose_id=purpose_id,
+        category=category, at=decided_at,
+    )  # fmt: skip
     if audit:
-        audit_append(
-            actor=actor or "system",
-            action=Action.GATE_DECISION,
-            object_type="subject",
-            object_id=subject.pk,
-            subject_code=subject.code,
-            purpose=str(purpose_id),
-            outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
-            extra={
-                "purpose_id": str(purpose_id)[:200],
-                "category": category,
-                "consent_version_id": decision.consent_version_id,
-                "at": decided_at.astimezone(UTC).isoformat(timespec="microseconds"),
-                "reasons": [r.code for r in decision.reasons],
-            },
-        )
+        _audit(decision, subject=subject, actor=actor)
     return decision
+
+
+def consents_in_force(*, subject_ids: list[int], at: datetime) -> dict[int, ConsentRecord]:
+    """For each subject, the consent version recorded last at or before ``at`` (subjects
+    with none are absent)."""
+    found: dict[int, ConsentRecord] = {}
+    for first in range(0, len(subject_ids), _IN_CHUNK):
+        rows = ConsentRecord.objects.filter(
+            subject_id__in=subject_ids[first : first + _IN_CHUNK], recorded_at__lte=at
+        ).order_by("subject_id", "version")
+        for record in rows:
+            found[record.subject_id] = record  # the highest version comes last
+    return found
+
+
+def decide_many(
+    *,
+    subjects,
+    purpose: Purpose,
+    purpose_id: str,
+    categories,
+    at: datetime | None = None,
+    actor=None,
+) -> dict[int, dict[str, Decision]]:
+    """``decide`` for every subject and category at one instant, in a few queries.
+
+    Returns ``{subject id: {category: Decision}}``. Each decision is the one ``decide``
+    would make and is audited the same way; the events are written together.
+    """
+    categories = list(categories)
+    _check_request(purpose, categories)
+    decided_at = at or timezone.now()
+    subjects = list(subjects)
+    records = consents_in_force(subject_ids=[s.pk for s in subjects], at=decided_at)
+    decisions: dict[int, dict[str, Decision]] = {}
+    with audit_batch():
+        for subject in subjects:
+            record = records.get(subject.pk)
+            mine = decisions[subject.pk] = {}
+            for category in categories:
+                mine[category] = decision = _decision(
+                    subject=subject, record=record, purpose=purpose, purpose_id=purpose_id,
+                    category=category, at=decided_at,
+                )  # fmt: skip
+                _audit(decision, subject=subject, actor=actor)
+    return decisions

@@ -58,7 +58,8 @@ from governance.exports.services.folders import (
 from governance.exports.services.genotypes import GenotypeStore
 from governance.exports.services.outputs import Built, Member, build_outputs
 from governance.exports.services.state import lock_export, move
-from governance.gate.decide import decide
+from governance.gate.decide import decide, decide_many
+from governance.gate.decision import Decision
 
 _BATCH = 50  # subjects per transaction, and between progress updates (which renew the lease)
 INTERNAL_FAILURE = (
@@ -180,21 +181,11 @@ def _audit_removed(
 
 
 def _read_subject(
-    *, export: CohortExport, grant, subject: Subject, categories: list[str],
+    *, export: CohortExport, subject: Subject, decisions: dict[str, Decision],
     store: GenotypeStore | None, genomic_file: GenomicFile | None,
 ) -> Member | None:  # fmt: skip
-    """Ask the gate for each category and read the subject's data with those decisions;
-    None (and an audited removal) if the gate or the vault says no."""
-    decisions = {
-        category: decide(
-            subject=subject,
-            purpose=grant.purpose,
-            purpose_id=grant.purpose_id,
-            category=category,
-            actor=export.researcher,
-        )
-        for category in categories
-    }
+    """Read the subject's data with the gate's decisions for each category; None (and an
+    audited removal) if the gate or the vault says no."""
     denied = [r.code for d in decisions.values() if not d.allowed for r in d.reasons]
     if not denied and store is not None:
         try:
@@ -246,9 +237,14 @@ def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
     # audited as always, and their events are written to the ledger together.
     for first in range(0, total, _BATCH):
         with audit_batch():
-            for subject in subjects[first : first + _BATCH]:
+            batch = subjects[first : first + _BATCH]
+            decisions = decide_many(
+                subjects=batch, purpose=grant.purpose, purpose_id=grant.purpose_id,
+                categories=categories, actor=export.researcher,
+            )  # fmt: skip
+            for subject in batch:
                 member = _read_subject(
-                    export=export, grant=grant, subject=subject, categories=categories,
+                    export=export, subject=subject, decisions=decisions[subject.pk],
                     store=store, genomic_file=files.get(subject.pk),
                 )  # fmt: skip
                 if member is None:
