@@ -167,3 +167,57 @@ def test_the_data_use_of_the_version_used_is_what_was_matched(make_subject):
     decision = _decide(subject, purpose=ds, at=T0 + timedelta(hours=1))
     assert decision.allowed
     assert [r.code for r in decision.reasons] == ["consent.version", "DUO:0000007", "DUO:0000021"]
+
+
+def test_decide_many_gives_each_subject_the_decision_decide_gives_and_audits_each(make_subject, make_user):
+    from governance.gate.decide import decide_many
+
+    at = T0 + timedelta(days=5)
+    none = make_subject()
+    health = make_subject()
+    add_consent(health, {"permission": "HMB"}, recorded_at=T0, categories=("genomic", "clinical"))
+    replaced = make_subject()
+    add_consent(replaced, {"permission": "HMB"}, recorded_at=T0)
+    add_consent(replaced, {"permission": "GRU"}, recorded_at=T0 + timedelta(days=1))
+    add_consent(replaced, {"permission": "HMB"}, recorded_at=T0 + timedelta(days=9))  # after `at`
+    withdrawn = make_subject()
+    add_consent(withdrawn, {"permission": "GRU"}, recorded_at=T0)
+    add_consent(withdrawn, {"permission": "GRU"}, status="withdrawn", recorded_at=T0 + timedelta(days=2))
+    erased = make_subject()
+    add_consent(erased, recorded_at=T0)
+    erased.erased_at = T0 + timedelta(days=1)
+    erased.save(update_fields=["erased_at"])
+    subjects = [none, health, replaced, withdrawn, erased]
+    categories = ["genomic", "demographic"]
+    actor = make_user("analyst")
+
+    before = AuditEvent.objects.count()
+    many = decide_many(
+        subjects=subjects, purpose=GENERAL, purpose_id="request:1", categories=categories, at=at, actor=actor
+    )
+    batch_events = list(AuditEvent.objects.filter(seq__gt=before).order_by("seq"))
+    one_by_one = {
+        s.pk: {c: _decide(s, purpose=GENERAL, at=at, category=c, actor=actor) for c in categories} for s in subjects
+    }
+    single_events = list(AuditEvent.objects.filter(seq__gt=before + len(batch_events)).order_by("seq"))
+
+    assert many == one_by_one
+    assert [many[replaced.pk][c].allowed for c in categories] == [True, True]
+    assert not any(d.allowed for s in (none, withdrawn, erased) for d in many[s.pk].values())
+    assert [many[health.pk][c].allowed for c in categories] == [False, False]  # HMB vs GRU; no demographic
+    assert len(batch_events) == len(single_events) == len(subjects) * len(categories)
+    for ours, theirs in zip(batch_events, single_events, strict=True):
+        assert (ours.subject_code, ours.outcome, ours.actor, ours.extra) == (
+            theirs.subject_code, theirs.outcome, theirs.actor, theirs.extra
+        )
+
+
+def test_decide_many_refuses_an_unknown_category_before_deciding_anything(make_subject):
+    from governance.errors import ValidationFailed
+    from governance.gate.decide import decide_many
+
+    subject = make_subject()
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed, match="category"):
+        decide_many(subjects=[subject], purpose=HEALTH, purpose_id="r", categories=["genomic", "x"])
+    assert AuditEvent.objects.count() == before
