@@ -126,9 +126,7 @@ def main() -> None:
     # --- the export, end to end, with its own steps timed ---------------------------------
     steps: dict[str, float] = defaultdict(float)
     run_module.decide_many = _timed(steps, "gate decisions (audited)", run_module.decide_many)
-    run_module.open_plaintext = _timed(steps, "gated vault reads + VCF parsing", run_module.open_plaintext)
-    original_add = run_module.GenotypeStore.add
-    run_module.GenotypeStore.add = _timed(steps, "gated vault reads + VCF parsing", original_add)
+    run_module._read_batch = _timed(steps, "gated vault reads + VCF parsing", run_module._read_batch)
     run_module.build_outputs = _timed(steps, "de-identify + write files + manifest", run_module.build_outputs)
     run_module._publish = _timed(steps, "re-check under locks + publish + ledger", run_module._publish)
     run_module._frozen_subjects = _timed(steps, "freeze (gate SQL)", run_module._frozen_subjects)

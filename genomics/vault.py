@@ -5,8 +5,8 @@ Files are stored at ``VAULT_DIR/<file_id[:2]>/<file_id>.c4gh``. Writes go to
 with ``os.replace`` only inside the transaction that records them; on any failure the
 caller removes every staged and published blob (``discard``).
 
-``open_plaintext`` is the only function in the platform that decrypts a vault file. It
-demands a gate ``Decision`` that allows exactly this read, audits every attempt
+``open_plaintext`` (and ``open_plaintext_many``, the same for a batch of files) is the
+only way in the platform to decrypt a vault file. It demands a gate ``Decision`` that allows exactly this read, audits every attempt
 (refusals included) and unwraps the subject's private key only for the moment the
 Crypt4GH header is opened.
 """
@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from genomics import crypt4gh
@@ -205,6 +206,10 @@ def audit_gated_access(
         )
 
 
+def _fresh_files() -> QuerySet[GenomicFile]:
+    return GenomicFile.objects.select_related("subject", "subject_key").order_by()
+
+
 def open_plaintext(
     genomic_file: GenomicFile,
     *,
@@ -222,14 +227,44 @@ def open_plaintext(
     iteration. The subject's private key is dropped once the header is open. Validity is
     judged against the clock, never a caller-supplied time.
     """
-    now = timezone.now()
-    genomic_file = (
-        GenomicFile.objects.select_related("subject", "subject_key")
-        .filter(pk=genomic_file.pk)
-        .first()
-    )
-    if genomic_file is None:
+    fresh = _fresh_files().filter(pk=genomic_file.pk).first()
+    if fresh is None:
         raise NotFound()
+    return _open_checked(fresh, decision=decision, actor=actor, offset=offset, length=length)
+
+
+def open_plaintext_many(
+    reads: list[tuple[GenomicFile, Decision]], *, actor
+) -> Iterator[tuple[GenomicFile, Iterator[bytes] | VaultAccessDenied]]:
+    """``open_plaintext`` for many whole files, their state read in one query.
+
+    Yields ``(file, stream)`` for each read in order, or ``(file, VaultAccessDenied)``
+    for one the vault refuses; each attempt is audited as ``open_plaintext`` audits it.
+    Each file is opened only when the previous stream has been handed out, and its
+    decision is checked against the clock at that moment. Use it inside
+    ``audit_batch()`` to write the audit events together.
+    """
+    fresh = _fresh_files().in_bulk([genomic_file.pk for genomic_file, _ in reads])
+    for genomic_file, decision in reads:
+        current = fresh.get(genomic_file.pk)
+        if current is None:
+            raise NotFound()
+        try:
+            yield current, _open_checked(current, decision=decision, actor=actor)
+        except VaultAccessDenied as refusal:
+            yield current, refusal
+
+
+def _open_checked(
+    genomic_file: GenomicFile,
+    *,
+    decision: Decision,
+    actor,
+    offset: int = 0,
+    length: int | None = None,
+) -> Iterator[bytes]:
+    """Check ``decision`` against ``genomic_file`` (as just read), audit, open the header."""
+    now = timezone.now()
     refusal = _refusal(genomic_file, decision, now)
     audit_gated_access(
         actor=actor,

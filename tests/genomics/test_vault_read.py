@@ -155,3 +155,34 @@ def test_a_blob_cut_at_a_segment_boundary_fails_the_recorded_digest(pair, stewar
         handle.truncate(header_len + 65564)  # drop the last segment whole: Crypt4GH alone can't tell
     with pytest.raises(IntegrityFailure, match="recorded digest"):
         read_all(open_plaintext(stored, decision=decision_for(subject), actor=steward))
+
+
+@pytest.mark.django_db
+def test_many_reads_stream_each_allowed_file_refuse_the_rest_and_audit_each_in_one_batch(
+    pair, steward, decision_for, audit_actions
+):
+    from genomics.vault import open_plaintext_many
+    from governance.audit import audit_batch
+
+    (first, second), (first_file, second_file) = pair
+    expected = read_all(open_plaintext(first_file, decision=decision_for(first), actor=steward))
+    before = len(audit_actions(Action.GENOMIC_READ))
+    reads = [
+        (first_file, decision_for(first)),
+        (second_file, decision_for(first)),  # a decision for another subject
+        (first_file, decision_for(first, category="clinical")),
+    ]
+    with audit_batch():
+        results = [
+            (f.pk, opened if isinstance(opened, VaultAccessDenied) else read_all(opened))
+            for f, opened in open_plaintext_many(reads, actor=steward)
+        ]
+    assert results[0] == (first_file.pk, expected)
+    assert results[1][0] == second_file.pk and results[1][1].code == "wrong_subject"
+    assert results[2][0] == first_file.pk and results[2][1].code == "wrong_category"
+    events = audit_actions(Action.GENOMIC_READ)[before:]
+    assert [(e.outcome, e.extra["reason"], e.subject_code) for e in events] == [
+        ("allowed", "decision_allowed", first.code),
+        ("denied", "wrong_subject", second.code),
+        ("denied", "wrong_category", first.code),
+    ]

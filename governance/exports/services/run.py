@@ -36,7 +36,7 @@ from django.utils import timezone
 from consent.models import Subject
 from genomics.exceptions import VaultAccessDenied
 from genomics.models import FileState, GenomicFile
-from genomics.vault import open_plaintext
+from genomics.vault import open_plaintext_many
 from governance.access.criteria import cohort_filter
 from governance.access.selectors import (
     access_grant_public_key,
@@ -180,35 +180,55 @@ def _audit_removed(
     )
 
 
-def _read_subject(
-    *, export: CohortExport, subject: Subject, decisions: dict[str, Decision],
-    store: GenotypeStore | None, genomic_file: GenomicFile | None,
-) -> Member | None:  # fmt: skip
-    """Read the subject's data with the gate's decisions for each category; None (and an
-    audited removal) if the gate or the vault says no."""
-    denied = [r.code for d in decisions.values() if not d.allowed for r in d.reasons]
-    if not denied and store is not None:
-        try:
-            chunks = open_plaintext(
-                genomic_file, decision=decisions["genomic"], actor=export.researcher
+def _read_batch(
+    *, export: CohortExport, subjects: list[Subject], decisions: dict[int, dict[str, Decision]],
+    store: GenotypeStore | None, files: dict[int, GenomicFile],
+) -> tuple[list[Member], int]:  # fmt: skip
+    """Read the data of ``subjects`` with the gate's decisions for each category.
+
+    Returns the members kept and how many were removed: a subject is removed (and the
+    removal audited) if the gate denied any category or the vault refused the read.
+    """
+    refused = {
+        s.pk: [r.code for d in decisions[s.pk].values() if not d.allowed for r in d.reasons]
+        for s in subjects
+    }
+    if store is not None:
+        reads = []
+        for subject in subjects:
+            if refused[subject.pk]:
+                continue
+            if subject.pk not in files:
+                refused[subject.pk] = ["vault.file_erased"]
+                continue
+            reads.append((files[subject.pk], decisions[subject.pk]["genomic"]))
+        for genomic_file, opened in open_plaintext_many(reads, actor=export.researcher):
+            if isinstance(opened, VaultAccessDenied):  # e.g. the file was erased a moment ago
+                refused[genomic_file.subject_id] = [f"vault.{opened.code}"]
+            else:
+                store.add(genomic_file.subject_id, opened)
+    members = []
+    for subject in subjects:
+        if refused[subject.pk]:
+            _audit_removed(
+                export=export, subject_code=subject.code, stage="freeze", reasons=refused[subject.pk]
             )
-            store.add(subject.pk, chunks)
-        except VaultAccessDenied as refusal:  # e.g. the file was erased a moment ago
-            denied = [f"vault.{refusal.code}"]
-    if denied:
-        _audit_removed(export=export, subject_code=subject.code, stage="freeze", reasons=denied)
-        return None
-    return Member(
-        subject_id=subject.pk,
-        code=subject.code,
-        consent_version_id=next(iter(decisions.values())).consent_version_id,
-        valid_until=min(d.valid_until for d in decisions.values()),
-        birth_date=subject.birth_date,
-        sex=subject.sex,
-        postcode=subject.postcode,
-        ethnic_background=subject.ethnic_background,
-        diagnoses=tuple(sorted(d.term for d in subject.diagnoses.all())),
-    )
+            continue
+        mine = decisions[subject.pk].values()
+        members.append(
+            Member(
+                subject_id=subject.pk,
+                code=subject.code,
+                consent_version_id=next(iter(mine)).consent_version_id,
+                valid_until=min(d.valid_until for d in mine),
+                birth_date=subject.birth_date,
+                sex=subject.sex,
+                postcode=subject.postcode,
+                ethnic_background=subject.ethnic_background,
+                diagnoses=tuple(sorted(d.term for d in subject.diagnoses.all())),
+            )
+        )
+    return members, len(subjects) - len(members)
 
 
 def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
@@ -242,15 +262,11 @@ def _run(export: CohortExport, attempt: int, workdir: Path) -> None:
                 subjects=batch, purpose=grant.purpose, purpose_id=grant.purpose_id,
                 categories=categories, actor=export.researcher,
             )  # fmt: skip
-            for subject in batch:
-                member = _read_subject(
-                    export=export, subject=subject, decisions=decisions[subject.pk],
-                    store=store, genomic_file=files.get(subject.pk),
-                )  # fmt: skip
-                if member is None:
-                    removed += 1
-                else:
-                    members.append(member)
+            kept, dropped = _read_batch(
+                export=export, subjects=batch, decisions=decisions, store=store, files=files
+            )
+            members += kept
+            removed += dropped
         _heartbeat(export.pk, attempt, done=min(first + _BATCH, total), total=total)
 
     while True:
