@@ -238,5 +238,26 @@ def _write(events: list[AuditEvent]) -> None:
         event.leaf_hash = hashlib.sha256(b"\x00" + document).hexdigest()
     if len(events) == 1:
         events[0].save(force_insert=True)
+    elif connection.vendor == "postgresql":
+        _copy(events)  # about four times faster than a multi-row INSERT here
     else:
         AuditEvent.objects.bulk_create(events, batch_size=_INSERT_BATCH)
+
+
+_COPY_COLUMNS = (
+    "seq", "occurred_at", "actor_id", "actor", "actor_role", "action", "object_type",
+    "object_id", "subject_code", "purpose", "outcome", "extra", "leaf_hash", "document",
+)  # fmt: skip
+
+
+def _copy(events: list[AuditEvent]) -> None:
+    statement = f"COPY ledger_auditevent ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for e in events:
+            copy.write_row(
+                (
+                    e.seq, e.occurred_at, e.actor_id, e.actor, e.actor_role, e.action,
+                    e.object_type, e.object_id, e.subject_code, e.purpose, e.outcome,
+                    json.dumps(e.extra), e.leaf_hash, e.document,
+                )
+            )  # fmt: skip
