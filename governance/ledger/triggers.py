@@ -8,8 +8,15 @@ The triggers stop the application and anyone using its connection from rewriting
 history by accident or by injection. They do not stop a database owner, who can drop
 them: that case is what the signed checkpoints written outside the database catch.
 
-``suspended()`` lifts the triggers for a deliberate whole-database operation (the
-``flush`` command, tamper tests) and puts them back afterwards.
+On PostgreSQL the event table also carries a CHECK constraint (``DOCUMENT_CHECK``):
+each row's columns must say exactly what its hashed canonical document says. With the
+constraint validated, verification hashes the stored documents without re-deriving
+them from the columns. Whoever drops it and edits rows leaves it missing, or re-added
+``NOT VALID``, and verification then re-derives every document.
+
+``suspended()`` lifts the triggers and the constraint for a deliberate whole-database
+operation (the ``flush`` command, tamper tests) and puts them back afterwards; the
+constraint comes back validated only if every row still satisfies it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
 TABLES = ("ledger_auditevent", "ledger_checkpoint")
 
@@ -29,6 +36,17 @@ BEGIN
 END
 $$;
 """
+
+
+DOCUMENT_CHECK = "ledger_auditevent_document_matches"
+
+# The canonical document (``append.event_document``) built from a row's columns, as JSON.
+PG_COLUMNS_AS_DOCUMENT = """jsonb_build_object(
+    'seq', seq,
+    'time', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+    'actor', actor, 'actor_id', actor_id, 'role', actor_role, 'action', action,
+    'object_type', object_type, 'object_id', object_id, 'subject', subject_code,
+    'purpose', purpose, 'outcome', outcome, 'extra', extra)"""
 
 
 def _pg_statements(table: str) -> list[str]:
@@ -113,12 +131,58 @@ def installed(connection) -> bool:
     return False
 
 
+def document_check(connection) -> str | None:
+    """The state of the document constraint: "validated", "not valid", or None if absent
+    (always None off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT convalidated FROM pg_constraint WHERE conname = %s "
+            "AND conrelid = 'ledger_auditevent'::regclass",
+            [DOCUMENT_CHECK],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return "validated" if row[0] else "not valid"
+
+
+def install_document_check(connection) -> str | None:
+    """Add the document constraint (PostgreSQL) and validate it if every row satisfies it."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        if document_check(connection) is None:
+            cursor.execute(
+                f"ALTER TABLE ledger_auditevent ADD CONSTRAINT {DOCUMENT_CHECK} "
+                f"CHECK (document::jsonb = {PG_COLUMNS_AS_DOCUMENT}) NOT VALID"
+            )
+        try:
+            with transaction.atomic(using=connection.alias):
+                cursor.execute(f"ALTER TABLE ledger_auditevent VALIDATE CONSTRAINT {DOCUMENT_CHECK}")
+        except DatabaseError:
+            pass  # a row disagrees with its document: the constraint stays NOT VALID
+    return document_check(connection)
+
+
+def uninstall_document_check(connection) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE ledger_auditevent DROP CONSTRAINT IF EXISTS {DOCUMENT_CHECK}")
+
+
 @contextmanager
 def suspended(using: str = "default") -> Iterator[None]:
-    """Lift the append-only triggers for a deliberate operation, then restore them."""
+    """Lift the append-only triggers (and the document constraint) for a deliberate
+    operation, then restore them."""
     connection = connections[using]
+    had_check = document_check(connection) is not None
     uninstall(connection)
+    uninstall_document_check(connection)
     try:
         yield
     finally:
         install(connection)
+        if had_check:
+            install_document_check(connection)

@@ -61,9 +61,10 @@ def test_awkward_events_verify(awkward):
 def test_postgresql_recomputes_every_awkward_leaf_in_the_database(awkward):
     if connection.vendor != "postgresql":
         pytest.skip("the in-database leaf check is PostgreSQL's")
-    rows = verify._postgres_chunk(0, 1000)
-    assert len(rows) == AuditEvent.objects.count()
-    assert all(ok for _, _, ok in rows), [seq for seq, _, ok in rows if not ok]
+    for query in (verify._PG_FAST_CHUNK, verify._PG_HASH_CHUNK):
+        rows = verify._postgres_chunk(0, 1000, query)
+        assert len(rows) == AuditEvent.objects.count()
+        assert all(ok for _, _, ok in rows), [seq for seq, _, ok in rows if not ok]
 
 
 @pytest.mark.postgres
@@ -73,7 +74,7 @@ def test_postgresql_flags_a_row_whose_columns_no_longer_match_its_document(awkwa
     seq = awkward[2].seq
     with unlocked():
         AuditEvent.objects.filter(seq=seq).update(purpose="PRJ-u")
-    flags = {row[0]: row[2] for row in verify._postgres_chunk(0, 1000)}
+    flags = {row[0]: row[2] for row in verify._postgres_chunk(0, 1000, verify._PG_FAST_CHUNK)}
     assert flags[seq] is False
     assert all(ok for s, ok in flags.items() if s != seq)
     with pytest.raises(verify.LedgerTampered) as caught:
@@ -94,6 +95,41 @@ def test_an_unparseable_document_falls_back_and_is_reported(awkward, unlocked):
     seq = awkward[3].seq
     with unlocked():
         AuditEvent.objects.filter(seq=seq).update(document="{not json", leaf_hash="zz")
+    with pytest.raises(verify.LedgerTampered) as caught:
+        verify.verify_ledger()
+    assert (caught.value.seq, caught.value.problem) == (seq, verify.EDITED)
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_a_row_whose_columns_disagree_with_its_document(awkward):
+    if connection.vendor != "postgresql":
+        pytest.skip("the document constraint is PostgreSQL's")
+    from django.db import IntegrityError, transaction
+
+    from governance.ledger import triggers
+
+    assert triggers.document_check(connection) == "validated"
+    assert "document constraint" in verify.verify_ledger().summary()
+    triggers.uninstall(connection)  # the append-only triggers lifted, the constraint kept
+    try:
+        with pytest.raises(IntegrityError, match=triggers.DOCUMENT_CHECK), transaction.atomic():
+            AuditEvent.objects.filter(seq=awkward[2].seq).update(purpose="PRJ-u")
+    finally:
+        triggers.install(connection)
+
+
+@pytest.mark.postgres
+def test_postgresql_comes_back_not_valid_after_tampering_and_verification_rederives(
+    awkward, unlocked
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the document constraint is PostgreSQL's")
+    from governance.ledger import triggers
+
+    seq = awkward[4].seq
+    with unlocked():
+        AuditEvent.objects.filter(seq=seq).update(outcome="denied")
+    assert triggers.document_check(connection) == "not valid"
     with pytest.raises(verify.LedgerTampered) as caught:
         verify.verify_ledger()
     assert (caught.value.seq, caught.value.problem) == (seq, verify.EDITED)
