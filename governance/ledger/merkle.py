@@ -80,8 +80,33 @@ class TreeBuilder:
         self.size += 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        for leaf in leaf_hashes:
-            self.append(leaf)
+        """Append many leaves: each largest aligned run is hashed level by level into one
+        perfect subtree, which is then merged like a single leaf."""
+        leaves = list(leaf_hashes)
+        sha = hashlib.sha256
+        start, count = 0, len(leaves)
+        while start < count:
+            size = self.size
+            width = 1 << ((count - start).bit_length() - 1)  # largest power of two that fits
+            if size:
+                width = min(width, size & -size)  # the subtree must start on its own boundary
+            level = leaves[start : start + width]
+            while len(level) > 1:
+                level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)]
+            self._merge(level[0], width)
+            start += width
+
+    def _merge(self, node: bytes, width: int) -> None:
+        """Add the root of a perfect subtree of ``width`` leaves (a power of two) at an
+        aligned size."""
+        n = self.size // width
+        stack = self._stack
+        sha = hashlib.sha256
+        while n & 1:
+            node = sha(b"\x01" + stack.pop() + node).digest()
+            n >>= 1
+        stack.append(node)
+        self.size += width
 
     def root(self) -> bytes:
         if not self._stack:

@@ -167,6 +167,25 @@ class _Tiles:
             return None
         return data[offset * 32 : offset * 32 + 32]
 
+    def agree(self, first_seq: int, leaves: list[bytes]) -> int | None:
+        """How many of these consecutive leaves the tiles hold, all equal to them; None if
+        the tiles hold a different hash for any of them."""
+        position, end = first_seq - 1, min(first_seq - 1 + len(leaves), self.limit)
+        held = 0
+        while position < end:
+            index, offset = divmod(position, external.TILE_WIDTH)
+            take = min(external.TILE_WIDTH - offset, end - position)
+            if index != self._index:
+                self._index, self._data = index, external.read_tile(index)
+            stored = (self._data or b"")[offset * 32 : (offset + take) * 32]
+            start = position - first_seq + 1
+            ours = b"".join(leaves[start : start + len(stored) // 32])
+            if stored != ours:
+                return None
+            held += len(stored) // 32
+            position += take
+        return held
+
     def authentic(self, target: _Target) -> bool:
         """Whether the tiles reproduce a signed external root (so they can be trusted)."""
         builder = merkle.TreeBuilder()
@@ -262,18 +281,26 @@ def _postgres_chunk(after: int, chunk_size: int, query: str) -> list[tuple] | No
         return None  # a row the database cannot even parse: let the Python path explain it
 
 
-def _items(chunk_size: int, *, columns_guaranteed: bool) -> Iterator[_Item]:
+def _blocks(chunk_size: int, *, columns_guaranteed: bool) -> Iterator[list[_Item]]:
+    """The ledger's items in sequence order, a chunk at a time."""
     if connection.vendor != "postgresql":
-        yield from _python_items(0, chunk_size)
+        block: list[_Item] = []
+        for item in _python_items(0, chunk_size):
+            block.append(item)
+            if len(block) == chunk_size:
+                yield block
+                block = []
+        if block:
+            yield block
         return
     query = _PG_HASH_CHUNK if columns_guaranteed else _PG_FAST_CHUNK
     last = 0
     while True:
         rows = _postgres_chunk(last, chunk_size, query)
         if rows is None:
-            for item in _python_items(last, chunk_size, limit=chunk_size):
-                last = item[0]
-                yield item
+            block = list(_python_items(last, chunk_size, limit=chunk_size))
+            last = block[-1][0]
+            yield block
             continue
         if not rows:
             return
@@ -284,14 +311,99 @@ def _items(chunk_size: int, *, columns_guaranteed: bool) -> Iterator[_Item]:
             full = {
                 r[0]: r for r in AuditEvent.objects.filter(seq__in=unchecked).values_list(*columns)
             }
-        for seq, stored, ok in rows:
-            if ok:
-                yield seq, bytes.fromhex(stored), None
-            else:
-                yield seq, None, full[seq]
+        yield [
+            (seq, bytes.fromhex(stored), None) if ok else (seq, None, full[seq])
+            for seq, stored, ok in rows
+        ]
         last = rows[-1][0]
         if len(rows) < chunk_size:
             return
+
+
+class _Pass:
+    """One verification pass: the tree so far, and what each leaf is checked against."""
+
+    def __init__(self, by_size: dict[int, list[_Target]], outside: list[_Target]):
+        self.by_size = by_size
+        self.sizes = sorted(by_size)
+        self.outside = outside
+        self.tiles = _Tiles(max((t.size for t in outside), default=0))
+        self.tiles_trusted: bool | None = None
+        self.tiled = 0
+        self.builder = merkle.TreeBuilder()
+
+    @property
+    def expected(self) -> int:
+        return self.builder.size + 1
+
+    def block(self, items: list[_Item]) -> None:
+        first, last = items[0][0], items[-1][0]
+        clean = (
+            first == self.expected
+            and last == first + len(items) - 1  # seq is the key: no repeats, so no gaps
+            and all(checked is not None for _, checked, _ in items)
+        )
+        if clean:
+            leaves = [checked for _, checked, _ in items]
+            tiled = self.tiles.agree(first, leaves)
+            if tiled is not None:
+                self.tiled += tiled
+                self._extend(leaves)
+                return
+        for seq, checked, row in items:  # one by one, to find and name the problem
+            self.one(seq, checked, row)
+
+    def _extend(self, leaves: list[bytes]) -> None:
+        base, done = self.builder.size, 0
+        inside = [s for s in self.sizes if base < s <= base + len(leaves)]
+        for size in inside:
+            self.builder.extend(leaves[done : size - base])
+            done = size - base
+            self._check_targets(size)
+        self.builder.extend(leaves[done:])
+
+    def one(self, seq: int, checked: bytes | None, row: tuple | None) -> None:
+        expected = self.expected
+        if seq != expected:
+            raise LedgerTampered(
+                seq=expected, problem=MISSING, detail=f"no event with this seq (next is {seq})"
+            )
+        if checked is not None:
+            leaf = checked
+        else:
+            document = leaf_document_from_row(row[:12])
+            leaf = hashlib.sha256(b"\x00" + document).digest()
+            if leaf.hex() != row[12]:
+                limit = max(tree_size(), max(self.by_size, default=0))
+                raise _diagnose(row, _stored_truth, limit, "hash stored with it")
+            if row[13] and row[13].encode("utf-8") != document:
+                raise LedgerTampered(
+                    seq=seq, problem=EDITED, detail="its stored document differs from its columns"
+                )
+        tiles = self.tiles
+        outside_leaf = tiles.get(seq)
+        if outside_leaf is not None:
+            if outside_leaf != leaf:
+                if self.tiles_trusted is None:
+                    self.tiles_trusted = tiles.authentic(max(self.outside, key=lambda t: t.size))
+                if self.tiles_trusted:
+                    row = row or _row(seq)
+                    raise _diagnose(
+                        row, lambda s, _row: tiles.get(s), tiles.limit, "external checkpoint copy"
+                    )
+            else:
+                self.tiled += 1
+        self.builder.append(leaf)
+        self._check_targets(self.builder.size)
+
+    def _check_targets(self, size: int) -> None:
+        for target in self.by_size.get(size, ()):
+            if self.builder.root() != target.root:
+                raise LedgerTampered(
+                    seq=size,
+                    problem=CHECKPOINT_MISMATCH,
+                    detail=f"the first {size} events do not hash to the root of the {target.label}",
+                )
 
 
 def verify_ledger(
@@ -304,9 +416,6 @@ def verify_ledger(
     by_size: dict[int, list[_Target]] = {}
     for target in (*stored, *outside):
         by_size.setdefault(target.size, []).append(target)
-    tiles = _Tiles(max((t.size for t in outside), default=0))
-    tiles_trusted: bool | None = None
-    tiled = 0
 
     for target in by_size.get(0, []):
         if target.root != merkle.EMPTY_ROOT:
@@ -315,48 +424,11 @@ def verify_ledger(
             )
 
     guaranteed = triggers.document_check(connection) == "validated"
-    builder = merkle.TreeBuilder()
-    expected = 1
-    for seq, checked, row in _items(chunk_size, columns_guaranteed=guaranteed):
-        if seq != expected:
-            raise LedgerTampered(
-                seq=expected, problem=MISSING, detail=f"no event with this seq (next is {seq})"
-            )
-        if checked is not None:
-            leaf = checked
-        else:
-            document = leaf_document_from_row(row[:12])
-            leaf = hashlib.sha256(b"\x00" + document).digest()
-            if leaf.hex() != row[12]:
-                limit = max(tree_size(), max(by_size, default=0))
-                raise _diagnose(row, _stored_truth, limit, "hash stored with it")
-            if row[13] and row[13].encode("utf-8") != document:
-                raise LedgerTampered(
-                    seq=seq, problem=EDITED, detail="its stored document differs from its columns"
-                )
-        outside_leaf = tiles.get(seq)
-        if outside_leaf is not None:
-            if outside_leaf != leaf:
-                if tiles_trusted is None:
-                    tiles_trusted = tiles.authentic(max(outside, key=lambda t: t.size))
-                if tiles_trusted:
-                    row = row or _row(seq)
-                    raise _diagnose(
-                        row, lambda s, _row: tiles.get(s), tiles.limit, "external checkpoint copy"
-                    )
-            else:
-                tiled += 1
-        builder.append(leaf)
-        expected += 1
-        for target in by_size.get(builder.size, ()):
-            if builder.root() != target.root:
-                raise LedgerTampered(
-                    seq=seq,
-                    problem=CHECKPOINT_MISMATCH,
-                    detail=f"the first {seq} events do not hash to the root of the {target.label}",
-                )
+    run = _Pass(by_size, outside)
+    for block in _blocks(chunk_size, columns_guaranteed=guaranteed):
+        run.block(block)
 
-    size = expected - 1
+    size = run.builder.size
     beyond = [t for t in (*stored, *outside) if t.size > size]
     if beyond:
         target = min(beyond, key=lambda t: t.size)
@@ -367,10 +439,10 @@ def verify_ledger(
         )
     return VerifyReport(
         tree_size=size,
-        root_hash=builder.root(),
+        root_hash=run.builder.root(),
         checkpoints=len(stored),
         external_checkpoints=len(outside),
-        tiled_leaves=tiled,
+        tiled_leaves=run.tiled,
         seconds=time.perf_counter() - started,
         columns_checked_by="the database's document constraint" if guaranteed else "recomputing each document",
     )

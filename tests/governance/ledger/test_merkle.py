@@ -188,6 +188,20 @@ def test_the_streaming_root_equals_the_naive_root_for_every_size_up_to_256():
         assert builder.root() == ROOTS[size]
 
 
+def test_extending_in_runs_of_any_length_gives_the_same_roots_as_appending_one_by_one():
+    rng = random.Random(5)
+    for _ in range(60):
+        builder = merkle.TreeBuilder()
+        while builder.size < 256:
+            run = rng.choice([1, 2, 3, 5, 8, 16, 31, 64, 100])
+            builder.extend(LEAVES[builder.size : min(256, builder.size + run)])
+            assert builder.root() == ROOTS[builder.size]
+        naive = merkle.TreeBuilder()
+        for leaf in LEAVES[:256]:
+            naive.append(leaf)
+        assert builder.state() == naive.state()
+
+
 def test_a_tree_builder_continues_from_a_saved_compact_range():
     first = merkle.TreeBuilder()
     first.extend(LEAVES[:77])

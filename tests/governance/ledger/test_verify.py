@@ -67,6 +67,19 @@ def test_an_intact_ledger_verifies_with_a_one_line_summary(sealed):
     assert "\n" not in report.summary() and "ledger intact: 60 events" in report.summary()
 
 
+@pytest.mark.parametrize("chunk_size", [1, 7, 40, 41, 64])
+def test_any_chunking_gives_the_same_report_and_finds_the_same_tampering(sealed, unlocked, chunk_size):
+    whole = verify_ledger()
+    report = verify_ledger(chunk_size=chunk_size)
+    assert (report.tree_size, report.root_hash, report.tiled_leaves) == (
+        whole.tree_size, whole.root_hash, whole.tiled_leaves,
+    )  # fmt: skip
+    with unlocked():
+        _move(37, PARKED)
+    problem = _tampered(chunk_size=chunk_size)
+    assert (problem.seq, problem.problem) == (37, MISSING)
+
+
 def test_a_flipped_byte_in_one_event_is_found_and_named(sealed, unlocked):
     for _ in range(3):
         seq = sealed.randrange(1, 61)
