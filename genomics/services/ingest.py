@@ -28,7 +28,7 @@ from genomics.exceptions import SampleMapInvalid, SubjectErased
 from genomics.ingest.split import Limits, SplitResult, remove_tree, split_vcf
 from genomics.models import GenomicFile, SubjectKey, VariantCall
 from genomics.services.keys import new_subject_key
-from governance.audit import Action, Outcome, audit_append
+from governance.audit import Action, Outcome, audit_append, audit_batch
 from governance.errors import Conflict, DomainError, ValidationFailed
 
 ASSEMBLIES = ("GRCh37", "GRCh38")
@@ -315,22 +315,23 @@ def _record(
                 f.pk = f.id = ids[f.file_id]
         _insert_variants(result.index_path, files, assembly)
         new_codes = {k.subject.code for k in new_keys}
-        for f in files:
-            audit_append(
-                actor=actor,
-                action=Action.GENOMIC_INGEST,
-                object_type="genomic_file",
-                object_id=str(f.file_id),
-                subject_code=f.subject.code,
-                extra={
-                    "ingest": ingest_id.hex,
-                    "records": f.record_count,
-                    "variants": f.variant_count,
-                    "assembly": assembly,
-                    "new_key": f.subject.code in new_codes,
-                },
-                now=now,
-            )
+        with audit_batch():  # one ledger write for every file's event
+            for f in files:
+                audit_append(
+                    actor=actor,
+                    action=Action.GENOMIC_INGEST,
+                    object_type="genomic_file",
+                    object_id=str(f.file_id),
+                    subject_code=f.subject.code,
+                    extra={
+                        "ingest": ingest_id.hex,
+                        "records": f.record_count,
+                        "variants": f.variant_count,
+                        "assembly": assembly,
+                        "new_key": f.subject.code in new_codes,
+                    },
+                    now=now,
+                )
         for f, blob in zip(files, staged, strict=True):
             published.append(vault.publish(blob, f))
         vault.sync_dirs(published)
