@@ -13,13 +13,12 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
 from consent.identifiers import open_identifiers, seal_identifiers
 from consent.models import Subject, SubjectDiagnosis
-from governance.audit import Action, audit_append
+from governance.audit import Action, audit_append, audit_batch
 from governance.demo.cohort import read_cohort
 from governance.roles import Role
 
@@ -82,7 +81,7 @@ def create_subjects(*, count: int, seed: int, actor: str = "seed", now=None) -> 
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     subjects = []
-    with transaction.atomic():
+    with audit_batch():
         for index, row in enumerate(rows, start=1):
             ident = _identity(fake, rng, index, now.date())
             code = _subject_code(rng)
