@@ -25,8 +25,9 @@ from django.utils import timezone
 from governance.errors import ValidationFailed
 from governance.ledger.actions import Action, Outcome
 from governance.ledger.models import AuditEvent
+from governance.ledger.pg_append import LOCK_KEY
 
-_LOCK_KEY = 0x48454C4958  # "HELIX": the advisory lock that serialises appends
+_LOCK_KEY = LOCK_KEY
 _MAX_EXTRA_STRING = 200
 _INSERT_BATCH = 1000
 
@@ -195,10 +196,44 @@ def audit_append(
     pending = getattr(_batch, "events", None)
     if pending is not None:
         pending.append(event)
+    elif connection.vendor == "postgresql":
+        _append_in_database(event)
     else:
         with transaction.atomic():
             _write([event])
     return event
+
+
+def document_parts(event: AuditEvent) -> tuple[str, str]:
+    """The event's canonical document split around its sequence number: the document
+    at seq ``n`` is ``prefix + str(n) + suffix``."""
+    document = event_document(event)
+    del document["seq"]
+    encode = _CANONICAL.encode
+    before = "".join(f"{encode(k)}:{encode(document[k])}," for k in sorted(document) if k < "seq")
+    after = "".join(f",{encode(k)}:{encode(document[k])}" for k in sorted(document) if k > "seq")
+    return "{" + before + '"seq":', after + "}"
+
+
+def _append_in_database(event: AuditEvent) -> None:
+    """PostgreSQL: lock, number, hash and insert in one call of ``ledger_append`` (see
+    ``governance.ledger.pg_append``), so the lock is held for one round trip and the
+    commit, not for several statements built here."""
+    prefix, suffix = document_parts(event)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ledger_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+            [
+                prefix, suffix, event.occurred_at, event.actor_id, event.actor, event.actor_role,
+                event.action, event.object_type, event.object_id, event.subject_code,
+                event.purpose, event.outcome, json.dumps(event.extra),
+            ],
+        )  # fmt: skip
+        event.seq = cursor.fetchone()[0]
+    event.document = prefix + str(event.seq) + suffix
+    event.leaf_hash = hashlib.sha256(b"\x00" + event.document.encode("utf-8")).hexdigest()
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 @contextmanager

@@ -78,3 +78,19 @@ def test_a_batch_that_fails_writes_nothing_and_a_nested_batch_joins_the_outer(pe
     ]
     # A fresh append after a failed batch is written at once again.
     assert audit_append(actor="system", action=Action.AUDIT_VIEW, object_type="x").seq == before + 3
+
+
+def test_the_document_split_around_seq_rejoins_into_the_canonical_document(personas):
+    from governance.ledger.append import document_parts
+
+    event = audit_append(
+        actor=personas.steward,
+        action=Action.SUBJECT_READ,
+        object_type="subject",
+        object_id="HX-1",
+        extra={"seq": 0, "nested": {"seq": 5, "z": ["é ✓", None]}, "a": 1.5},
+    )
+    prefix, suffix = document_parts(event)
+    assert prefix + str(event.seq) + suffix == canonical_json(event_document(event)).decode()
+    stored = AuditEvent.objects.get(seq=event.seq)
+    assert (stored.document, stored.leaf_hash) == (event.document, event.leaf_hash)
