@@ -89,9 +89,9 @@ def main() -> None:
         size = build_vcf(plain, args.mb * 1_000_000)
         digest = hashlib.sha256(plain.read_bytes()).hexdigest()  # also warms the page cache
 
-        def ours_encrypt() -> None:
+        def ours_encrypt(digest: bool = True) -> None:
             with open(plain, "rb") as fin, open(ours_c4gh, "wb") as fout:
-                crypt4gh.encrypt(fin, fout, recipients=[pub])
+                crypt4gh.encrypt(fin, fout, recipients=[pub], digest=digest)
 
         def ours_decrypt(checked: bool = False) -> None:
             with open(ours_c4gh, "rb") as fin, open(ours_out, "wb") as fout:
@@ -109,6 +109,7 @@ def main() -> None:
 
         contenders: dict[str, tuple[Callable[[], object], Path]] = {
             "floor": (lambda: copy_floor(plain, copy_out), copy_out),
+            "ours_enc_only": (lambda: ours_encrypt(digest=False), ours_c4gh),
             "ours_enc": (ours_encrypt, ours_c4gh),
             "ref_enc": (ref_encrypt, ref_c4gh),
             "ours_dec": (ours_decrypt, ours_out),
@@ -146,7 +147,8 @@ def main() -> None:
             print(f"  {name:13s}", " ".join(f"{mb / w:6.0f}" for w, _ in values), "MB/s")
     labels = {
         "floor": "I/O floor (64 KiB copy)",
-        "ours_enc": "ours encrypt (+sha256)",
+        "ours_enc_only": "ours encrypt",
+        "ours_enc": "ours encrypt + sha256",
         "ref_enc": "reference encrypt",
         "ours_dec": "ours decrypt",
         "ours_dec_sha": "ours decrypt + sha256 check",
@@ -163,11 +165,14 @@ def main() -> None:
         print(f"  {label:28s} {wall[name]:7.0f} {cpu[name]:9.0f}{ratios}")
     print(f"  header re-encryption: {reenc_ms:.3f} ms (median of 1000, {len(header)}-byte header)")
 
+    # The targets compare the same work: encryption alone, and decryption alone. The
+    # digest the vault records (on encryption) and checks (on whole-file reads) is
+    # shown beside them.
     missed = [
         f"{op} {what}"
-        for op in ("ours_enc", "ours_dec")
+        for op in ("ours_enc_only", "ours_dec")
         for what, ok in (
-            ("vs reference", wall[op] / wall[op.replace("ours", "ref")] >= TARGET_VS_REFERENCE),
+            ("vs reference", wall[op] / wall["ref_enc" if "enc" in op else "ref_dec"] >= TARGET_VS_REFERENCE),
             ("vs floor", wall[op] / wall["floor"] >= TARGET_VS_FLOOR),
         )
         if not ok

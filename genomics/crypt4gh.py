@@ -402,8 +402,10 @@ def encrypt(
     *,
     recipients: list[bytes],
     writer_private: bytes | None = None,
+    digest: bool = True,
 ) -> EncryptResult:
-    """Encrypt a plaintext stream for every recipient, computing its SHA-256 on the way.
+    """Encrypt a plaintext stream for every recipient, computing its SHA-256 on the way
+    (``digest=False`` skips it, and ``plaintext_sha256`` is then empty).
 
     All recipients share one random data key, each with a header packet of their own.
     Without ``writer_private`` the writer key is ephemeral, which is what the vault and
@@ -415,7 +417,7 @@ def encrypt(
     aead = ChaCha20Poly1305(data_key)
     cipher = memoryview(bytearray(_CHUNK_SEGMENTS * CIPHER_SEGMENT_SIZE))
     total = 0
-    with _Hasher() as hasher:
+    with _Hasher(enabled=digest) as hasher:
         for block in _plaintext_blocks(infile):
             hasher.update(block)
             for start in range(0, len(block), _CHUNK_SEGMENTS * SEGMENT_SIZE):

@@ -161,6 +161,14 @@ def test_encrypt_reports_header_length_size_and_plaintext_digest():
     assert len(out.getvalue()) == result.header_len + len(data) + 3 * 28
 
 
+def test_encrypt_without_the_digest_writes_a_file_that_decrypts_the_same():
+    data = os.urandom(3 * SEGMENT_SIZE + 17)
+    out = io.BytesIO()
+    result = crypt4gh.encrypt(io.BytesIO(data), out, recipients=[OWNER_PUB], digest=False)
+    assert (result.plaintext_size, result.plaintext_sha256) == (len(data), "")
+    assert decrypt(out.getvalue(), OWNER_PRIV) == data
+
+
 def test_files_on_disk_encrypt_through_memory_maps_from_any_position(tmp_path, monkeypatch):
     monkeypatch.setattr(crypt4gh, "_MAP_WINDOW", 4 * SEGMENT_SIZE)  # several windows, small file
     data = os.urandom(9 * SEGMENT_SIZE + 99)

@@ -136,7 +136,7 @@ def encrypt_for(plain: Path, encrypted: Path, *, recipient: bytes) -> None:
     """Crypt4GH-encrypt ``plain`` to the researcher's key alone, fsync, and remove ``plain``."""
     try:
         with plain.open("rb") as source, encrypted.open("wb") as out:
-            crypt4gh.encrypt(source, out, recipients=[recipient])
+            crypt4gh.encrypt(source, out, recipients=[recipient], digest=False)
             out.flush()
             os.fsync(out.fileno())
     finally:
