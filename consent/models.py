@@ -43,7 +43,11 @@ class Subject(models.Model):
     ethnic_background = models.CharField(max_length=64, blank=True)
     sample_id = models.CharField(max_length=32, blank=True, db_index=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subject",
     )
     # The version in force now; a pointer for fast "current" queries. Past instants are
     # answered from the versions themselves.
@@ -67,7 +71,9 @@ class SubjectDiagnosis(models.Model):
     term = models.CharField(max_length=32, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["subject", "term"], name="unique_subject_diagnosis")]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "term"], name="unique_subject_diagnosis")
+        ]
 
     def __str__(self) -> str:
         return self.term
@@ -134,7 +140,9 @@ class ConsentRecord(models.Model):
         ordering = ["subject_id", "version"]
         constraints = [
             models.UniqueConstraint(fields=["subject", "version"], name="unique_consent_version"),
-            models.CheckConstraint(condition=models.Q(version__gte=1), name="consent_version_positive"),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="consent_version_positive"
+            ),
         ]
         indexes = [models.Index(fields=["subject", "recorded_at"])]
 
@@ -161,11 +169,15 @@ class ConsentRecord(models.Model):
 class ConsentDisease(models.Model):
     """The disease terms of a DS consent, one row each, for SQL matching."""
 
-    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="disease_rows")
+    consent = models.ForeignKey(
+        ConsentRecord, on_delete=models.PROTECT, related_name="disease_rows"
+    )
     term = models.CharField(max_length=32, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["consent", "term"], name="unique_consent_disease")]
+        constraints = [
+            models.UniqueConstraint(fields=["consent", "term"], name="unique_consent_disease")
+        ]
 
     def __str__(self) -> str:
         return self.term
