@@ -54,6 +54,18 @@ class Subject(models.Model):
     current_consent = models.ForeignKey(
         "consent.ConsentRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What the consent gate compares of the current version, kept beside the pointer by
+    # database triggers (``consent.current_terms``): status, categories, permission and
+    # modifiers as bits, the dates, and the named lists. Never written by the application.
+    current_terms = models.BigIntegerField(db_default=0, editable=False)
+    current_valid_from = models.DateTimeField(null=True, editable=False)
+    current_valid_until = models.DateTimeField(null=True, editable=False)
+    current_use_ends = models.DateField(null=True, editable=False)  # TS: first day use is over
+    current_moratorium = models.DateField(null=True, editable=False)
+    current_countries = models.JSONField(null=True, editable=False)
+    current_users = models.JSONField(null=True, editable=False)
+    current_projects = models.JSONField(null=True, editable=False)
+    current_institutions = models.JSONField(null=True, editable=False)
     created_at = models.DateTimeField()
     erased_at = models.DateTimeField(null=True, blank=True)
 

@@ -280,7 +280,8 @@ def test_the_append_only_triggers_are_installed():
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'consent_%'"
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "('consent_consentrecord', 'consent_consentdisease')"
             )
             names = {row[0] for row in cursor.fetchall()}
         assert names == {
