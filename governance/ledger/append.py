@@ -27,7 +27,6 @@ from governance.ledger.actions import Action, Outcome
 from governance.ledger.models import AuditEvent
 from governance.ledger.pg_append import LOCK_KEY
 
-_LOCK_KEY = LOCK_KEY
 _MAX_EXTRA_STRING = 200
 _INSERT_BATCH = 1000
 
@@ -147,7 +146,7 @@ def lock_ledger() -> None:
 def _lock_ledger() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
     # SQLite: the connection opens transactions with BEGIN IMMEDIATE, which already holds
     # the database write lock for the rest of this transaction.
 
