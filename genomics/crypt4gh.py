@@ -30,6 +30,7 @@ import mmap
 import os
 import stat
 import struct
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -415,17 +416,42 @@ def encrypt(
     header = _seal_header((struct.pack("<II", 0, 0) + data_key,), recipients, writer_private)
     _write_all(outfile, header)
     aead = ChaCha20Poly1305(data_key)
-    cipher = memoryview(bytearray(_CHUNK_SEGMENTS * CIPHER_SEGMENT_SIZE))
     total = 0
-    with _Hasher(enabled=digest) as hasher:
-        for block in _plaintext_blocks(infile):
-            hasher.update(block)
-            for start in range(0, len(block), _CHUNK_SEGMENTS * SEGMENT_SIZE):
-                chunk = block[start : start + _CHUNK_SEGMENTS * SEGMENT_SIZE]
-                _write_all(outfile, cipher[: _seal_chunk(aead, chunk, cipher)])
-            total += len(block)
-        digest = hasher.hexdigest()
+    with _work_buffers() as (plain, cipher), _Hasher(enabled=digest) as hasher:
+        blocks = _plaintext_blocks(infile, plain)
+        try:
+            for block in blocks:
+                hasher.update(block)
+                for start in range(0, len(block), _CHUNK_SEGMENTS * SEGMENT_SIZE):
+                    chunk = block[start : start + _CHUNK_SEGMENTS * SEGMENT_SIZE]
+                    _write_all(outfile, cipher[: _seal_chunk(aead, chunk, cipher)])
+                total += len(block)
+            digest = hasher.hexdigest()
+        finally:
+            blocks.close()  # no view of the buffers outlives this call
     return EncryptResult(header_len=len(header), plaintext_size=total, plaintext_sha256=digest)
+
+
+class _work_buffers:  # noqa: N801 - used as a context manager, like a function
+    """The 3 MiB of working buffers ``encrypt`` needs, kept per thread between calls.
+
+    Allocating them afresh costs more than encrypting a small file (``bytearray(n)``
+    zero-fills, touching every page), and an ingest encrypts thousands of small files
+    on a few threads. A nested call on the same thread gets buffers of its own.
+    """
+
+    _local = threading.local()
+
+    def __enter__(self) -> tuple[list[memoryview], memoryview]:
+        self._buffers = getattr(self._local, "free", None) or (
+            [memoryview(bytearray(_CHUNK_SEGMENTS * SEGMENT_SIZE)) for _ in range(2)],
+            memoryview(bytearray(_CHUNK_SEGMENTS * CIPHER_SEGMENT_SIZE)),
+        )
+        self._local.free = None
+        return self._buffers
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.free = self._buffers
 
 
 def _seal_chunk(aead: ChaCha20Poly1305, chunk: memoryview, out: memoryview) -> int:
@@ -441,7 +467,7 @@ def _seal_chunk(aead: ChaCha20Poly1305, chunk: memoryview, out: memoryview) -> i
     return end
 
 
-def _plaintext_blocks(infile: BinaryIO) -> Iterator[memoryview]:
+def _plaintext_blocks(infile: BinaryIO, buffers: list[memoryview]) -> Iterator[memoryview]:
     """Yield the input as views of whole segments (only the last may be short).
 
     A view stays valid until the generator has been resumed twice, which lets the hash
@@ -457,7 +483,6 @@ def _plaintext_blocks(infile: BinaryIO) -> Iterator[memoryview]:
         for start in range(position, position + size - _MAP_WINDOW + 1, _MAP_WINDOW):
             yield mapped.view(start, _MAP_WINDOW)
             infile.seek(start + _MAP_WINDOW)
-    buffers = [memoryview(bytearray(_CHUNK_SEGMENTS * SEGMENT_SIZE)) for _ in range(2)]
     for turn in itertools.count():
         buffer = buffers[turn % 2]
         size = _fill(infile, buffer)
