@@ -33,7 +33,6 @@ from governance.errors import Conflict, DomainError, ValidationFailed
 
 ASSEMBLIES = ("GRCh37", "GRCh38")
 DEFAULT_ASSEMBLY = "GRCh37"
-_VARIANT_BATCH = 5000
 _SQLITE_CACHE_KIB = -65536  # 64 MiB, a fixed cap whatever the file size
 
 
@@ -360,40 +359,57 @@ def _record(
 
 def _insert_variants(index_path: Path, files: list[GenomicFile], assembly: str) -> None:
     """Bulk-load the index rows written during the split (COPY on PostgreSQL)."""
-    owners = [(f.subject_id, f.pk) for f in files]
     table = VariantCall._meta.db_table
     columns = "subject_id, genomic_file_id, assembly, chrom, pos, ref, alt, zygosity"
-
-    def rows():
-        with index_path.open(encoding="utf-8") as handle:
-            for line in handle:
-                target, chrom, pos, ref, alt, zygosity = line.rstrip("\n").split("\t")
-                subject_id, file_pk = owners[int(target)]
-                yield (subject_id, file_pk, assembly, chrom, int(pos), ref, alt, zygosity)
-
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - fixed names
-                for row in rows():
-                    copy.write_row(row)
+            _copy_variants(cursor.cursor, table, columns, index_path, files, assembly)
             return
         # SQLite: the driver's own executemany, with a page cache large enough that the
         # subject index (filled in random order) is not re-read from disk on every insert.
+        owners = [(f.subject_id, f.pk, assembly) for f in files]
+
+        def rows():
+            with index_path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    target, chrom, pos, ref, alt, zygosity = line[:-1].split("\t")
+                    yield (*owners[int(target)], chrom, int(pos), ref, alt, zygosity)
+
         sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-        raw = cursor.cursor
+        # The driver's own cursor: Django's wrapper tees a generator, holding every row.
+        raw = connection.connection.cursor()
         cache = raw.execute("PRAGMA cache_size").fetchone()[0]
         raw.execute(f"PRAGMA cache_size = {_SQLITE_CACHE_KIB}")
         try:
-            batch = []
-            for row in rows():
-                batch.append(row)
-                if len(batch) >= _VARIANT_BATCH:
-                    raw.executemany(sql, batch)
-                    batch = []
-            if batch:
-                raw.executemany(sql, batch)
+            raw.executemany(sql, rows())
         finally:
             raw.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+def _copy_variants(raw, table: str, columns: str, index_path: Path, files, assembly: str) -> None:
+    """PostgreSQL: the index file rewritten as COPY text, in blocks of about 1 MiB.
+
+    Each row's target number becomes its owners' columns; the other columns are copied
+    as written. A backslash (possible only in a contig name or a symbolic ALT) is COPY's
+    escape character, so it is doubled.
+    """
+    owners = [f"{f.subject_id}\t{f.pk}\t{assembly}\t" for f in files]
+    with (
+        index_path.open(encoding="utf-8") as handle,
+        raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,  # noqa: S608 - fixed names
+    ):
+        while lines := handle.readlines(1 << 20):
+            block = []
+            for line in lines:
+                target, rest = line.split("\t", 1)
+                block.append(owners[int(target)])
+                block.append(rest)
+            text = "".join(block)
+            copy.write(_copy_escape(text) if "\\" in text else text)
+
+
+def _copy_escape(text: str) -> str:
+    return text.replace("\\", "\\\\")
 
 
 def _audit_rejection(*, actor, exc: BaseException, ingest_id, now) -> None:

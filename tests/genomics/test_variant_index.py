@@ -148,3 +148,23 @@ def test_the_demo_genotypes_index_in_one_pass(make_subject, steward):
     subjects = {s: make_subject() for s in ("HG00096", "HG00097", "HG00099", "HG00100")}
     summary = genomic_file_ingest(actor=steward, path=DEMO_VCF, sample_map=subjects)
     assert sum(f.variants for f in summary.files) == VariantCall.objects.count() > 0
+
+
+@pytest.mark.django_db
+def test_a_backslash_in_a_contig_or_symbolic_alt_is_indexed_as_written(
+    make_subject, steward, tmp_path, consented
+):
+    # COPY's text format treats a backslash as an escape: it must reach the row intact.
+    header = HEADER.replace("##contig=<ID=2,", "##contig=<ID=un\\N,length=1000>\n##contig=<ID=2,")
+    records = [
+        "1\t14500\t.\tA\t<DEL\\N>\t.\tPASS\t.\tGT\t0/1\t1/1",
+        "un\\N\t10\t.\tA\tG\t.\tPASS\t.\tGT\t1/1\t0/0",
+    ]
+    subjects = [consented(make_subject()) for _ in range(2)]
+    path = write(tmp_path / "b.vcf", vcf_text(["A", "B"], records, header=header))
+    genomic_file_ingest(actor=steward, path=path, sample_map=dict(zip("AB", subjects, strict=True)))
+    assert calls(subjects[0]) == {
+        ("1", 14500, "A", "<DEL\\N>", "het"),
+        ("un\\N", 10, "A", "G", "hom_alt"),
+    }
+    assert calls(subjects[1]) == {("1", 14500, "A", "<DEL\\N>", "hom_alt")}
