@@ -10,6 +10,8 @@ database back, and records the rejection in the ledger (reason and line only).
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -365,25 +367,56 @@ def _insert_variants(index_path: Path, files: list[GenomicFile], assembly: str) 
         if connection.vendor == "postgresql":
             _copy_variants(cursor.cursor, table, columns, index_path, files, assembly)
             return
-        # SQLite: the driver's own executemany, with a page cache large enough that the
-        # subject index (filled in random order) is not re-read from disk on every insert.
-        owners = [(f.subject_id, f.pk, assembly) for f in files]
+        _sqlite_load(table, columns, index_path, files, assembly)
 
-        def rows():
-            with index_path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    target, chrom, pos, ref, alt, zygosity = line[:-1].split("\t")
-                    yield (*owners[int(target)], chrom, int(pos), ref, alt, zygosity)
 
-        sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-        # The driver's own cursor: Django's wrapper tees a generator, holding every row.
-        raw = connection.connection.cursor()
-        cache = raw.execute("PRAGMA cache_size").fetchone()[0]
-        raw.execute(f"PRAGMA cache_size = {_SQLITE_CACHE_KIB}")
-        try:
-            raw.executemany(sql, rows())
-        finally:
-            raw.execute(f"PRAGMA cache_size = {int(cache)}")
+def _sqlite_load(table: str, columns: str, index_path: Path, files, assembly: str) -> None:
+    """SQLite: the index file sent in blocks of about 1 MiB as JSON, one INSERT ... SELECT
+    over ``json_each`` per block, so no Python object is made per row.
+
+    Each row's target number is joined to its owners through a temporary table (dropped
+    at the end). The page cache is raised for the load so the subject index (filled in
+    random order) is not re-read from disk on every insert.
+    """
+    raw = connection.connection.cursor()  # the driver's own cursor, without Django's wrapper
+    owner_table = "temp.helix_ingest_owner"
+    raw.execute(
+        f"CREATE TEMP TABLE {owner_table.split('.')[1]} "
+        "(target INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, file_id INTEGER NOT NULL)"
+    )
+    cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = {_SQLITE_CACHE_KIB}")
+    try:
+        raw.executemany(
+            f"INSERT INTO {owner_table} VALUES (?, ?, ?)",  # noqa: S608 - fixed names
+            [(i, f.subject_id, f.pk) for i, f in enumerate(files)],
+        )
+        # CROSS JOIN keeps json_each as the outer loop: rows go in in file order.
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - fixed names
+            "SELECT o.subject_id, o.file_id, ?, r.value ->> 1, CAST(r.value ->> 2 AS INTEGER), "
+            "r.value ->> 3, r.value ->> 4, r.value ->> 5 "
+            f"FROM json_each(?) AS r CROSS JOIN {owner_table} AS o "
+            "ON o.target = CAST(r.value ->> 0 AS INTEGER)"
+        )
+        with index_path.open(encoding="utf-8") as handle:
+            while lines := handle.readlines(1 << 20):
+                raw.execute(sql, (assembly, _json_rows(lines)))
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(cache)}")
+        raw.execute(f"DROP TABLE {owner_table}")
+        raw.close()
+
+
+_JSON_SPECIAL = re.compile(r'["\\\x00-\x08\x0b-\x1f]')
+
+
+def _json_rows(lines: list[str]) -> str:
+    """Tab-separated lines (each ending in a newline) as a JSON array of string arrays."""
+    text = "".join(lines)
+    if _JSON_SPECIAL.search(text) is None:  # nothing to escape: rewrite the separators
+        return '[["' + text[:-1].replace("\t", '","').replace("\n", '"],["') + '"]]'
+    return json.dumps([line[:-1].split("\t") for line in lines])
 
 
 def _copy_variants(raw, table: str, columns: str, index_path: Path, files, assembly: str) -> None:
