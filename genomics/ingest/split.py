@@ -116,6 +116,7 @@ def split_vcf(
                 raise VcfInvalid(number, "header", "a header line appears after the #CHROM line.")
             parsed = checker.check(number, text)
             splitter.add(parsed, index)
+    splitter.count()
     if checker.records == 0:
         raise VcfInvalid(
             header.line_count + 1, "no_records", "the file has a header but no records."
@@ -232,6 +233,16 @@ class _Splitter:
         self.columns = np.array([t.column for t in targets], dtype=np.int64)
         self.all_mapped = len(targets) == n_samples  # targets are in column order then
         self.buffered_bytes = 0
+        self.buffers = [t.buffered for t in targets]
+        # Per target, counted with array operations and copied to the targets at the end.
+        self.records = np.zeros(len(targets), dtype=np.int64)
+        self.variants = np.zeros(len(targets), dtype=np.int64)
+
+    def count(self) -> None:
+        for target, records, variants in zip(
+            self.targets, self.records.tolist(), self.variants.tolist(), strict=True
+        ):
+            target.records, target.variants = records, variants
 
     def add(self, parsed, index) -> None:
         fields, alleles = parsed.fields, parsed.alleles
@@ -248,15 +259,13 @@ class _Splitter:
             keep = np.flatnonzero(~parsed.hom_ref)
         else:
             keep = np.flatnonzero(self.mapped & ~parsed.hom_ref)
-        targets, by_column = self.targets, self.by_column
-        size = 0
-        for column in keep.tolist():
-            target = targets[by_column[column]]
-            line = prefix + fields[9 + column] + "\n"
-            target.buffered.append(line)
-            target.records += 1
-            size += len(line)
-        self.buffered_bytes += size
+        owners = keep if self.all_mapped else self.by_column[keep]
+        self.records[owners] += 1  # each target at most once per record
+        lines = [prefix + fields[9 + column] + "\n" for column in keep.tolist()]
+        buffers = self.buffers
+        for owner, line in zip(owners.tolist(), lines, strict=True):
+            buffers[owner].append(line)
+        self.buffered_bytes += sum(map(len, lines))
         if parsed.genotypes is not None and parsed.alts:
             self._index_small(parsed, index)
         elif alleles is not None and parsed.alts:
@@ -288,14 +297,11 @@ class _Splitter:
             )
             owners = carriers if self.all_mapped else self.by_column[carriers]
             middle = f"\t{chrom}\t{parsed.pos}\t{parsed.ref}\t{alt}\t"
-            owner_list = owners.tolist()
             rows.extend(
                 f"{t}{middle}{_ZYGOSITY[z]}\n"
-                for t, z in zip(owner_list, zyg.tolist(), strict=True)
+                for t, z in zip(owners.tolist(), zyg.tolist(), strict=True)
             )
-            targets = self.targets
-            for t in owner_list:
-                targets[t].variants += 1
+            self.variants[owners] += 1  # owners are distinct for one ALT
         if rows:
             index.write("".join(rows))
 
@@ -312,7 +318,7 @@ class _Splitter:
                 rows.append(
                     f"{target.index}\t{chrom}\t{parsed.pos}\t{parsed.ref}\t{alt}\t{_ZYGOSITY[zyg]}\n"
                 )
-                target.variants += 1
+                self.variants[target.index] += 1
         if rows:
             index.write("".join(rows))
 
