@@ -169,6 +169,36 @@ def test_encrypt_without_the_digest_writes_a_file_that_decrypts_the_same():
     assert decrypt(out.getvalue(), OWNER_PRIV) == data
 
 
+class _FailingReader(io.RawIOBase):
+    """Gives one segment and a half, then fails: an upload or work file that breaks."""
+
+    def __init__(self):
+        self._left = SEGMENT_SIZE + SEGMENT_SIZE // 2
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._left <= 0:
+            raise OSError("read failed")
+        size = min(len(buffer), self._left)
+        memoryview(buffer)[:size] = b"\xaa" * size
+        self._left -= size
+        return size
+
+
+def test_working_buffers_reused_across_encryptions_carry_nothing_over():
+    # The buffers are kept per thread: a large file, a failed one, then a small one.
+    big = os.urandom(5 * SEGMENT_SIZE)
+    assert decrypt(encrypt(big, [OWNER_PUB]), OWNER_PRIV) == big
+    with pytest.raises(OSError, match="read failed"):
+        crypt4gh.encrypt(_FailingReader(), io.BytesIO(), recipients=[OWNER_PUB])
+    small = b"#CHROM\tPOS\n1\t100\n"
+    blob = encrypt(small, [OWNER_PUB])
+    assert decrypt(blob, OWNER_PRIV) == small
+    assert len(blob) == crypt4gh.read_header(io.BytesIO(blob)).length + len(small) + 28
+
+
 def test_files_on_disk_encrypt_through_memory_maps_from_any_position(tmp_path, monkeypatch):
     monkeypatch.setattr(crypt4gh, "_MAP_WINDOW", 4 * SEGMENT_SIZE)  # several windows, small file
     data = os.urandom(9 * SEGMENT_SIZE + 99)
