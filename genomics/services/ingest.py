@@ -363,10 +363,10 @@ def _insert_variants(index_path: Path, files: list[GenomicFile], assembly: str) 
     """Bulk-load the index rows written during the split (COPY on PostgreSQL)."""
     table = VariantCall._meta.db_table
     columns = "subject_id, genomic_file_id, assembly, chrom, pos, ref, alt, zygosity"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             _copy_variants(cursor.cursor, table, columns, index_path, files, assembly)
-            return
+    else:
         _sqlite_load(table, columns, index_path, files, assembly)
 
 
@@ -381,7 +381,7 @@ def _sqlite_load(table: str, columns: str, index_path: Path, files, assembly: st
     raw = connection.connection.cursor()  # the driver's own cursor, without Django's wrapper
     owner_table = "temp.helix_ingest_owner"
     raw.execute(
-        f"CREATE TEMP TABLE {owner_table.split('.')[1]} "
+        f"CREATE TABLE {owner_table} "
         "(target INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, file_id INTEGER NOT NULL)"
     )
     cache = raw.execute("PRAGMA cache_size").fetchone()[0]
@@ -438,11 +438,7 @@ def _copy_variants(raw, table: str, columns: str, index_path: Path, files, assem
                 block.append(owners[int(target)])
                 block.append(rest)
             text = "".join(block)
-            copy.write(_copy_escape(text) if "\\" in text else text)
-
-
-def _copy_escape(text: str) -> str:
-    return text.replace("\\", "\\\\")
+            copy.write(text.replace("\\", "\\\\") if "\\" in text else text)
 
 
 def _audit_rejection(*, actor, exc: BaseException, ingest_id, now) -> None:
